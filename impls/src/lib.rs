@@ -1,0 +1,16 @@
+//! Cache designs as pure state machines (see `DESIGN.md`): vector clocks, the
+//! design interface, and every design behind it.
+
+pub mod causalmesh;
+pub mod clock;
+pub mod db;
+pub mod design;
+pub mod plain;
+pub mod version;
+
+pub use clock::VectorClock;
+pub use design::{
+    ClientId, ClientSession, Cluster, Completion, Design, DesignOptions, Micros, Op, OpResult,
+    Outbox, Peer, Poll, Served, ServerNode, WireSize,
+};
+pub use version::{Deps, Key, NodeId, Register, Value, Version};

@@ -1,0 +1,255 @@
+//! Keys, values, versions and the last-writer-wins register every design and
+//! the database keep per key (reference §3, §4, §10).
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use bytes::{BufMut, Bytes, BytesMut};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::VectorClock;
+
+/// Keys are dense integers `0..keys`; workloads map their names onto them.
+pub type Key = u64;
+
+/// Index of a cache server, `0..n`.
+pub type NodeId = usize;
+
+/// A value: opaque bytes whose first eight carry a tag unique to the write
+/// that produced it (0 for the preloaded initial value), so every read names
+/// the write it saw.
+#[derive(Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Value(Bytes);
+
+/// Bytes a value needs to carry its tag.
+pub const TAG_BYTES: usize = 8;
+
+impl Value {
+    /// A value of `size` bytes (at least [`TAG_BYTES`]) carrying `tag`.
+    pub fn tagged(tag: u64, size: usize) -> Value {
+        let mut b = BytesMut::with_capacity(size.max(TAG_BYTES));
+        b.put_u64_le(tag);
+        b.resize(size.max(TAG_BYTES), 0);
+        Value(b.freeze())
+    }
+
+    pub fn from_bytes(bytes: Bytes) -> Value {
+        Value(bytes)
+    }
+
+    pub fn bytes(&self) -> &Bytes {
+        &self.0
+    }
+
+    /// The tag of the write that produced this value; 0 for the initial value
+    /// and for values too short to carry one.
+    pub fn tag(&self) -> u64 {
+        match self.0.get(..TAG_BYTES) {
+            Some(b) => u64::from_le_bytes(b.try_into().unwrap_or([0; TAG_BYTES])),
+            None => 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "v{}", self.tag())
+    }
+}
+
+/// Dependencies: "I depend on the version of key k identified by this clock,
+/// or a later one" (reference §3).
+#[derive(Clone, PartialEq, Eq, Default, Debug, Serialize, Deserialize)]
+pub struct Deps(BTreeMap<Key, VectorClock>);
+
+impl Deps {
+    pub fn new() -> Deps {
+        Deps::default()
+    }
+
+    /// Joins `vc` into the dependency on `key`.
+    pub fn add(&mut self, key: Key, vc: &VectorClock) {
+        self.0
+            .entry(key)
+            .and_modify(|d| d.merge(vc))
+            .or_insert_with(|| vc.clone());
+    }
+
+    /// Key-wise join.
+    pub fn merge(&mut self, other: &Deps) {
+        for (k, vc) in &other.0 {
+            self.add(*k, vc);
+        }
+    }
+
+    pub fn get(&self, key: Key) -> Option<&VectorClock> {
+        self.0.get(&key)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &VectorClock)> {
+        self.0.iter().map(|(k, v)| (*k, v))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The join of every clock in the set.
+    pub fn joined_clock(&self, n: usize) -> VectorClock {
+        self.0
+            .values()
+            .fold(VectorClock::zero(n), |acc, vc| acc.joined(vc))
+    }
+
+    /// Bytes on the wire: a key and a clock per entry.
+    pub fn encoded_bytes(&self) -> usize {
+        self.0.values().map(|vc| 8 + vc.encoded_bytes()).sum()
+    }
+}
+
+/// One written version of a key: a `Meta` of the reference without its key.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Version {
+    pub value: Value,
+    pub vc: VectorClock,
+}
+
+/// What a cache entry or a database row holds for one key: the value of the
+/// winning version and the join of every version merged into it.
+///
+/// Reference §4 applies the privilege tie-break to the joined clock; that
+/// makes the winner depend on the order of merges (a version dominating an
+/// earlier winner can lose to a concurrent one that the join happens to beat),
+/// so replicas could diverge. We compare the versions' own clocks instead:
+/// happens-before plus privilege is then one total order, and any set of
+/// versions merged in any order keeps the same value.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Register {
+    /// The value shown to readers.
+    pub value: Value,
+    /// The clock of the version whose value is shown.
+    pub winner: VectorClock,
+    /// The join of every merged version: what a reader has now seen.
+    pub vc: VectorClock,
+}
+
+impl Register {
+    pub fn new(version: Version) -> Register {
+        Register {
+            value: version.value,
+            winner: version.vc.clone(),
+            vc: version.vc,
+        }
+    }
+
+    /// The initial value of a preloaded key: tag 0, zero clock.
+    pub fn initial(n: usize, value_size: usize) -> Register {
+        Register::new(Version {
+            value: Value::tagged(0, value_size),
+            vc: VectorClock::zero(n),
+        })
+    }
+
+    /// Merges one version in: the join of clocks, and last-writer-wins on the
+    /// versions' own clocks.
+    pub fn merge_version(&mut self, version: &Version) {
+        if version.vc.lww_cmp(&self.winner) == Ordering::Greater {
+            self.value = version.value.clone();
+            self.winner = version.vc.clone();
+        }
+        self.vc.merge(&version.vc);
+    }
+
+    /// Merges another register in (both sides may already be joins).
+    pub fn merge(&mut self, other: &Register) {
+        if other.winner.lww_cmp(&self.winner) == Ordering::Greater {
+            self.value = other.value.clone();
+            self.winner = other.winner.clone();
+        }
+        self.vc.merge(&other.vc);
+    }
+
+    /// Bytes of causality metadata held with the value.
+    pub fn metadata_bytes(&self) -> usize {
+        self.winner.encoded_bytes() + self.vc.encoded_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn version(tag: u64, c: &[u32]) -> Version {
+        Version {
+            value: Value::tagged(tag, 8),
+            vc: VectorClock::from_counters(c),
+        }
+    }
+
+    #[test]
+    fn value_carries_its_tag() {
+        let v = Value::tagged(42, 16);
+        assert_eq!(v.tag(), 42);
+        assert_eq!(v.len(), 16);
+        assert_eq!(Value::tagged(7, 2).len(), TAG_BYTES);
+    }
+
+    #[test]
+    fn later_version_wins_and_clock_joins() {
+        let mut r = Register::new(version(1, &[1, 0, 0]));
+        r.merge_version(&version(2, &[1, 1, 0]));
+        assert_eq!(r.value.tag(), 2);
+        r.merge_version(&version(3, &[0, 0, 1]));
+        assert_eq!(r.value.tag(), 2, "[1,1,0] is privileged over [0,0,1]");
+        assert_eq!(r.vc, VectorClock::from_counters(&[1, 1, 1]));
+    }
+
+    #[test]
+    fn dominating_version_beats_concurrent_one_the_join_would_beat() {
+        // a=[1,0,0] wins against b=[0,5,0]; y=[1,1,1] follows a and is
+        // privileged over b, so it must win whatever the merge order.
+        let (a, b, y) = (
+            version(1, &[1, 0, 0]),
+            version(2, &[0, 5, 0]),
+            version(3, &[1, 1, 1]),
+        );
+        let mut r1 = Register::new(a.clone());
+        r1.merge_version(&b);
+        r1.merge_version(&y);
+        let mut r2 = Register::new(a);
+        r2.merge_version(&y);
+        r2.merge_version(&b);
+        assert_eq!(r1.value.tag(), 3);
+        assert_eq!(r1, r2);
+    }
+
+    proptest! {
+        #[test]
+        fn merge_order_does_not_matter(clocks in proptest::collection::vec(proptest::collection::vec(0u32..3, 3), 1..6)) {
+            let versions: Vec<Version> = clocks.iter().enumerate()
+                .map(|(i, c)| version(i as u64 + 1, c)).collect();
+            let fold = |order: &mut dyn Iterator<Item = &Version>| {
+                let mut r = Register::initial(3, 8);
+                for v in order { r.merge_version(v); }
+                r
+            };
+            let forward = fold(&mut versions.iter());
+            let backward = fold(&mut versions.iter().rev());
+            prop_assert_eq!(forward.vc, backward.vc);
+            prop_assert_eq!(forward.winner, backward.winner);
+        }
+    }
+}
