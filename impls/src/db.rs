@@ -49,7 +49,9 @@ impl DbRequest {
         const HEADER: usize = 16;
         HEADER
             + match self {
-                DbRequest::Merge { version, .. } => version.value.len() + version.vc.encoded_bytes(),
+                DbRequest::Merge { version, .. } => {
+                    version.value.len() + version.vc.encoded_bytes()
+                }
                 DbRequest::Set { value, .. } => value.len(),
                 DbRequest::Get { .. } | DbRequest::Subscribe => 0,
             }

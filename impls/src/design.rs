@@ -141,9 +141,12 @@ pub mod micros_as_duration {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
         let text = String::deserialize(d)?;
         let duration = humantime::parse_duration(&text).map_err(|e| {
-            serde::de::Error::custom(format!("`{text}` is not a duration like \"150ms\" or \"5m\": {e}"))
+            serde::de::Error::custom(format!(
+                "`{text}` is not a duration like \"150ms\" or \"5m\": {e}"
+            ))
         })?;
-        u64::try_from(duration.as_micros()).map_err(|_| serde::de::Error::custom("duration too long"))
+        u64::try_from(duration.as_micros())
+            .map_err(|_| serde::de::Error::custom("duration too long"))
     }
 }
 
@@ -177,7 +180,12 @@ pub trait ClientSession: Sized + Send + 'static {
     fn start(&mut self, op: &Op, out: &mut Vec<(NodeId, Self::Msg)>) -> Poll;
 
     /// A cache node answered the running operation.
-    fn on_reply(&mut self, from: NodeId, msg: Self::Msg, out: &mut Vec<(NodeId, Self::Msg)>) -> Poll;
+    fn on_reply(
+        &mut self,
+        from: NodeId,
+        msg: Self::Msg,
+        out: &mut Vec<(NodeId, Self::Msg)>,
+    ) -> Poll;
 
     /// Exports the causal context for the workflow's next function.
     fn suspend(self) -> Self::Context;

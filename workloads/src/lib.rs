@@ -1,1 +1,45 @@
+//! Seeded roaming workloads: what each workflow does and where each of its
+//! functions runs. Every workflow is a pure function of the run seed and its
+//! index, so runtimes can generate them in any order and on any thread.
 
+pub mod keys;
+pub mod micro;
+pub mod placement;
+pub mod plan;
+pub mod spec;
+
+pub use micro::Micro;
+pub use plan::{FunctionPlan, WorkflowPlan};
+pub use spec::{SpecError, WorkloadSpec};
+
+/// A generator of workflows.
+pub trait Workload: Send + Sync {
+    /// The `index`-th workflow of the run; the same every time.
+    fn workflow(&self, index: u64) -> WorkflowPlan;
+}
+
+/// Builds the generator a spec describes, for a cluster of `servers` nodes.
+pub fn build(
+    spec: &WorkloadSpec,
+    servers: usize,
+    seed: u64,
+) -> Result<Box<dyn Workload>, SpecError> {
+    match spec {
+        WorkloadSpec::Micro(m) => Ok(Box::new(Micro::new(m.clone(), servers, seed)?)),
+    }
+}
+
+/// The workloads `cmbench list` shows: name and one line about each.
+pub const WORKLOADS: &[(&str, &str)] = &[(
+    "micro",
+    "the paper's roaming micro-benchmark: functions of reads and writes over Zipf keys",
+)];
+
+/// One independent, reproducible random stream per (seed, stream) pair
+/// (SplitMix64 finalizer to spread nearby indices apart).
+pub fn stream_seed(seed: u64, stream: u64) -> u64 {
+    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}

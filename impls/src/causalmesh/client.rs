@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::design::{ClientId, ClientSession, Cluster, Completion, Op, OpResult, Poll, Served, WireSize};
+use crate::design::{
+    ClientId, ClientSession, Cluster, Completion, Op, OpResult, Poll, Served, WireSize,
+};
 use crate::version::{Deps, Key, NodeId, Value, Version};
 
 use super::Msg;

@@ -32,8 +32,14 @@ pub enum Lap {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Msg {
     /// ClientRead: integrate the client's dependencies, then read `key`.
-    Read { key: Key, deps: Deps },
-    ReadReply { value: Value, vc: VectorClock },
+    Read {
+        key: Key,
+        deps: Deps,
+    },
+    ReadReply {
+        value: Value,
+        vc: VectorClock,
+    },
     /// ClientWrite: the client's dependencies and all its earlier writes
     /// (`local`) travel with the write (§5.2).
     Write {
@@ -42,9 +48,15 @@ pub enum Msg {
         deps: Deps,
         local: Vec<Meta>,
     },
-    WriteReply { vc: VectorClock },
+    WriteReply {
+        vc: VectorClock,
+    },
     /// ServerWrite: the write travelling the ring from its head.
-    Propagate { write: Meta, head: NodeId, lap: Lap },
+    Propagate {
+        write: Meta,
+        head: NodeId,
+        lap: Lap,
+    },
 }
 
 impl WireSize for Msg {

@@ -240,6 +240,8 @@ impl ServerNode for CausalMeshServer {
     fn on_db_reply(&mut self, _now: Micros, _reply: DbReply, _out: &mut Outbox<Msg>) {}
 
     fn metadata_bytes(&self) -> u64 {
-        self.gvc.encoded_bytes() as u64 + self.ccache.metadata_bytes() + self.icache.metadata_bytes()
+        self.gvc.encoded_bytes() as u64
+            + self.ccache.metadata_bytes()
+            + self.icache.metadata_bytes()
     }
 }

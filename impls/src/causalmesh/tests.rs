@@ -39,7 +39,11 @@ impl Ring {
         for (to, msg) in out.sends {
             match to {
                 Peer::Node(next) => {
-                    assert_eq!(next, (node + 1) % self.servers.len(), "ring messages go to the successor");
+                    assert_eq!(
+                        next,
+                        (node + 1) % self.servers.len(),
+                        "ring messages go to the successor"
+                    );
                     self.links[node].push_back(msg);
                 }
                 Peer::Client(_) => reply = Some(msg),
@@ -114,20 +118,30 @@ fn tail_integrates_only_at_the_end_of_the_second_lap() {
     assert!(ring.deliver(0));
     assert!(ring.deliver(1));
     for node in 0..3 {
-        assert!(ring.servers[node].holds_inconsistent(X, &vc), "node {node} I-cache");
+        assert!(
+            ring.servers[node].holds_inconsistent(X, &vc),
+            "node {node} I-cache"
+        );
         assert_eq!(ring.visible(node, X), 0, "node {node} exposes it too early");
     }
     // Second lap: 2 -> 0 -> 1 -> 2.
     assert!(ring.deliver(2));
     assert!(ring.deliver(0));
-    assert_eq!(ring.visible(2, X), 0, "the tail waits for the whole second lap");
+    assert_eq!(
+        ring.visible(2, X),
+        0,
+        "the tail waits for the whole second lap"
+    );
     assert!(ring.deliver(1));
     assert_eq!(ring.visible(2, X), 10);
     assert!(!ring.servers[2].holds_inconsistent(X, &vc));
     // Visibility elsewhere is lazy: nothing else moved.
     assert_eq!(ring.visible(0, X), 0);
     assert_eq!(ring.visible(1, X), 0);
-    assert!(ring.links.iter().all(VecDeque::is_empty), "propagation stops at the tail");
+    assert!(
+        ring.links.iter().all(VecDeque::is_empty),
+        "propagation stops at the tail"
+    );
 }
 
 #[test]
@@ -171,14 +185,22 @@ fn a_roaming_workflow_reads_its_writes_and_never_goes_back() {
     let mut writer = ClientContext::default();
     ring.write(&mut writer, 0, X, 10);
     // The workflow roams at once, before any propagation.
-    assert_eq!(ring.read(&mut writer, 2, X), 10, "read-your-writes across nodes");
+    assert_eq!(
+        ring.read(&mut writer, 2, X),
+        10,
+        "read-your-writes across nodes"
+    );
     ring.deliver_all();
     // A reader sees x at its tail, then roams to a node that only holds x in
     // its I-cache: the read integrates x instead of returning the older value.
     let mut reader = ClientContext::default();
     assert_eq!(ring.visible(1, X), 0);
     assert_eq!(ring.read(&mut reader, 2, X), 10);
-    assert_eq!(ring.read(&mut reader, 1, X), 10, "monotonic reads after roaming");
+    assert_eq!(
+        ring.read(&mut reader, 1, X),
+        10,
+        "monotonic reads after roaming"
+    );
     assert_eq!(ring.visible(1, X), 10);
 }
 
@@ -227,15 +249,33 @@ fn concurrent_writes_converge_by_the_tie_break() {
 /// random deliveries on FIFO links.
 #[derive(Clone, Debug)]
 enum Step {
-    Read { client: usize, node: usize, key: Key },
-    Write { client: usize, node: usize, key: Key },
-    Deliver { link: usize },
+    Read {
+        client: usize,
+        node: usize,
+        key: Key,
+    },
+    Write {
+        client: usize,
+        node: usize,
+        key: Key,
+    },
+    Deliver {
+        link: usize,
+    },
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (0..3usize, 0..3usize, 0..4u64).prop_map(|(client, node, key)| Step::Read { client, node, key }),
-        (0..3usize, 0..3usize, 0..4u64).prop_map(|(client, node, key)| Step::Write { client, node, key }),
+        (0..3usize, 0..3usize, 0..4u64).prop_map(|(client, node, key)| Step::Read {
+            client,
+            node,
+            key
+        }),
+        (0..3usize, 0..3usize, 0..4u64).prop_map(|(client, node, key)| Step::Write {
+            client,
+            node,
+            key
+        }),
         (0..3usize).prop_map(|link| Step::Deliver { link }),
         (0..3usize).prop_map(|link| Step::Deliver { link }),
     ]

@@ -61,7 +61,13 @@ impl ServerNode for EventualServer {
             Msg::Read { key } => match self.fresh(key, now) {
                 Some(value) => {
                     let value = value.clone();
-                    out.send(from, Msg::ReadReply { value, from_db: false });
+                    out.send(
+                        from,
+                        Msg::ReadReply {
+                            value,
+                            from_db: false,
+                        },
+                    );
                 }
                 None => {
                     let id = self.db.issue(Waiter::Read { client: from });
@@ -89,12 +95,30 @@ impl ServerNode for EventualServer {
         match self.db.complete(id) {
             Some(Waiter::Read { client }) => {
                 let value = fetched.unwrap_or_else(|| self.initial.clone());
-                self.cache.insert(key, Cached { value: value.clone(), fetched_at: now });
-                out.send(client, Msg::ReadReply { value, from_db: true });
+                self.cache.insert(
+                    key,
+                    Cached {
+                        value: value.clone(),
+                        fetched_at: now,
+                    },
+                );
+                out.send(
+                    client,
+                    Msg::ReadReply {
+                        value,
+                        from_db: true,
+                    },
+                );
             }
             Some(Waiter::Write { client, key, value }) => {
                 // The writer's node keeps its own write; others keep theirs until it expires.
-                self.cache.insert(key, Cached { value, fetched_at: now });
+                self.cache.insert(
+                    key,
+                    Cached {
+                        value,
+                        fetched_at: now,
+                    },
+                );
                 out.send(client, Msg::WriteReply);
             }
             None => {}

@@ -39,8 +39,14 @@ impl WireSize for Msg {
 /// What a server owes a client once the database answers.
 #[derive(Debug)]
 enum Waiter {
-    Read { client: Peer },
-    Write { client: Peer, key: Key, value: Value },
+    Read {
+        client: Peer,
+    },
+    Write {
+        client: Peer,
+        key: Key,
+        value: Value,
+    },
 }
 
 /// The context of a plain workflow: nothing travels between functions.

@@ -39,7 +39,11 @@ impl ServerNode for NoCacheServer {
                 out.to_db(DbRequest::Get { id, key });
             }
             Msg::Write { key, value } => {
-                let id = self.db.issue(Waiter::Write { client: from, key, value: value.clone() });
+                let id = self.db.issue(Waiter::Write {
+                    client: from,
+                    key,
+                    value: value.clone(),
+                });
                 out.to_db(DbRequest::Set { id, key, value });
             }
             Msg::ReadReply { .. } | Msg::WriteReply => {}
@@ -55,7 +59,13 @@ impl ServerNode for NoCacheServer {
         match self.db.complete(id) {
             Some(Waiter::Read { client }) => {
                 let value = value.unwrap_or_else(|| self.initial.clone());
-                out.send(client, Msg::ReadReply { value, from_db: true });
+                out.send(
+                    client,
+                    Msg::ReadReply {
+                        value,
+                        from_db: true,
+                    },
+                );
             }
             Some(Waiter::Write { client, .. }) => out.send(client, Msg::WriteReply),
             None => {}
