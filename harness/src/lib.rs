@@ -1,1 +1,12 @@
+//! The cmbench harness: runtimes, the emulated database, the latency model,
+//! the recorder and the results folder. The `cmbench` binary is a thin CLI
+//! over [`bench`].
 
+pub mod bench;
+pub mod config;
+pub mod emulated_db;
+pub mod latency;
+pub mod recorder;
+pub mod registry;
+pub mod results;
+pub mod runtime;

@@ -1,1 +1,203 @@
-fn main() {}
+//! `cmbench`: run cache designs side by side and compare them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use harness::bench;
+use harness::config::RunConfig;
+use harness::latency::LatencyProfile;
+use harness::registry;
+use harness::results;
+
+#[derive(Parser)]
+#[command(
+    name = "cmbench",
+    version,
+    about = "Causally consistent caches for roaming workflows, measured side by side"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run designs on a workload and write results/<name>/.
+    Run(Box<RunArgs>),
+    /// List the designs and workloads.
+    List,
+    /// Draw the plots of a results folder again.
+    Plot { dir: PathBuf },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// A TOML run config; fields not given keep their defaults.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Comma-separated designs, or "all".
+    #[arg(long, value_delimiter = ',')]
+    designs: Option<Vec<String>>,
+    #[arg(long)]
+    servers: Option<usize>,
+    /// Open loop at this many workflows per second.
+    #[arg(long, conflicts_with = "concurrency")]
+    rate: Option<f64>,
+    /// Closed loop with this many workflows in flight.
+    #[arg(long)]
+    concurrency: Option<u32>,
+    /// Measured time, e.g. 10s.
+    #[arg(long)]
+    duration: Option<String>,
+    #[arg(long)]
+    warmup: Option<String>,
+    #[arg(long)]
+    zipf: Option<f64>,
+    #[arg(long)]
+    keys: Option<u64>,
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Run name; results go to results/<name>/ unless --out is given.
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Override any config field: --set load.drain=2s --set workload.value_size=64
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Every latency zero: the in-process ceiling of each design.
+    #[arg(long)]
+    zero_latency: bool,
+    /// No progress bars or console table.
+    #[arg(long)]
+    quiet: bool,
+    /// Skip drawing plots.
+    #[arg(long)]
+    no_plots: bool,
+}
+
+impl RunArgs {
+    /// Flags become dotted-path overrides, applied after `--set` ones.
+    fn overrides(&self) -> Result<Vec<(String, String)>> {
+        let mut o = Vec::new();
+        for s in &self.set {
+            let (k, v) = s
+                .split_once('=')
+                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
+            o.push((k.trim().to_string(), v.trim().to_string()));
+        }
+        let mut put = |k: &str, v: String| o.push((k.to_string(), v));
+        if let Some(d) = &self.designs {
+            let quoted: Vec<String> = d.iter().map(|x| format!("{:?}", x.trim())).collect();
+            put("designs", format!("[{}]", quoted.join(", ")));
+        }
+        if let Some(v) = self.servers {
+            put("servers", v.to_string())
+        }
+        if let Some(v) = self.rate {
+            put("load.mode", "\"open\"".into());
+            put("load.rate", format!("{v:?}"));
+        }
+        if let Some(v) = self.concurrency {
+            put("load.mode", "\"closed\"".into());
+            put("load.concurrency", v.to_string());
+        }
+        if let Some(v) = &self.duration {
+            put("load.duration", format!("{v:?}"))
+        }
+        if let Some(v) = &self.warmup {
+            put("load.warmup", format!("{v:?}"))
+        }
+        if let Some(v) = self.zipf {
+            put("workload.zipf", format!("{v:?}"))
+        }
+        if let Some(v) = self.keys {
+            put("workload.keys", v.to_string())
+        }
+        if let Some(v) = self.seed {
+            put("seed", v.to_string())
+        }
+        if let Some(v) = &self.name {
+            put("name", format!("{v:?}"))
+        }
+        Ok(o)
+    }
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let mut config = RunConfig::load(args.config.as_deref(), &args.overrides()?)?;
+    if args.zero_latency {
+        config.latency = LatencyProfile::zero();
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| results::default_dir(&config.name));
+    if !args.quiet {
+        eprintln!(
+            "cmbench: {} on {} servers -> {}",
+            config.designs.join(", "),
+            config.servers,
+            out.display()
+        );
+        eprintln!("{}", bench::console_header());
+    }
+    bench::run(&config, &out, args.quiet)?;
+    if !args.no_plots {
+        let written =
+            plots::plot_run(&out).with_context(|| format!("drawing plots in {}", out.display()))?;
+        if !args.quiet {
+            eprintln!(
+                "plots: {}",
+                written
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    if !args.quiet {
+        eprintln!("results: {}", out.join("summary.csv").display());
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(*args),
+        Command::List => {
+            println!("designs:");
+            for name in registry::names() {
+                let kind = if registry::is_causal(name) == Some(true) {
+                    "causal"
+                } else {
+                    "not causal"
+                };
+                println!("  {name:<20} {kind}");
+            }
+            println!("workloads:");
+            for (name, about) in workloads::WORKLOADS {
+                println!("  {name:<20} {about}");
+            }
+            Ok(())
+        }
+        Command::Plot { dir } => plots::plot_run(&dir)
+            .map(|written| {
+                for p in written {
+                    println!("{}", p.display());
+                }
+            })
+            .with_context(|| format!("drawing plots in {}", dir.display())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("cmbench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

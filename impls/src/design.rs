@@ -116,7 +116,7 @@ pub struct Cluster {
 pub struct DesignOptions {
     /// Eventual cache: how long a cached value is served before the node
     /// fetches it again (DAX's item-cache TTL; its default is 5 minutes).
-    #[serde(with = "micros_as_duration")]
+    #[serde(rename = "eventual_ttl", with = "micros_as_duration")]
     pub eventual_ttl_us: Micros,
 }
 

@@ -70,8 +70,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let target = dir.path().join("x.svg");
         fs::write(&target, "old").expect("seed");
-        write(&target, |tmp| fs::write(tmp, "new").map_err(|e| e.to_string()))
-            .expect("write succeeds");
+        write(&target, |tmp| {
+            fs::write(tmp, "new").map_err(|e| e.to_string())
+        })
+        .expect("write succeeds");
         assert_eq!(fs::read_to_string(&target).expect("read"), "new");
         assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 1);
     }

@@ -3,6 +3,7 @@
 
 use std::sync::OnceLock;
 
+use ab_glyph::FontRef;
 use plotters::style::{FontStyle, register_font};
 
 use crate::PlotError;
@@ -13,11 +14,15 @@ pub(crate) const FAMILY: &str = "sans-serif";
 /// DejaVu Sans 2.37, Bitstream Vera licence (see assets/LICENSE-DejaVu.txt).
 static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
-/// Registers the font once per process; later calls return the first outcome.
-/// Other styles (bold, italic) fall back to this regular face.
-pub(crate) fn register() -> Result<(), PlotError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED
-        .get_or_init(|| register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS).is_ok());
-    if ok { Ok(()) } else { Err(PlotError::Font) }
+/// The parsed font. The first call also registers it with plotters, which
+/// measures text with it (bold and italic fall back to this regular face).
+pub(crate) fn face() -> Result<&'static FontRef<'static>, PlotError> {
+    static FACE: OnceLock<Option<FontRef<'static>>> = OnceLock::new();
+    FACE.get_or_init(|| {
+        let face = FontRef::try_from_slice(DEJAVU_SANS).ok()?;
+        register_font(FAMILY, FontStyle::Normal, DEJAVU_SANS).ok()?;
+        Some(face)
+    })
+    .as_ref()
+    .ok_or(PlotError::Font)
 }

@@ -1,1 +1,68 @@
+//! Comparison plots for one cmbench run folder (`results/<name>/`).
+//!
+//! [`plot_run`] reads the folder's `summary.csv` and `<design>.hgrm` files and
+//! writes, next to them, PNG and SVG versions of:
+//! - `latency`: p50 / p99 / p99.9 workflow latency per design,
+//! - `throughput`: workflows per second per design,
+//! - `latency_cdf`: latency percentile curves, for designs with a `.hgrm`.
+//!
+//! A design has the same colour and marker in every plot ([`design_style`]).
 
+mod atomic;
+mod axis;
+mod bars;
+mod cdf;
+mod error;
+mod font;
+mod legend;
+mod read;
+mod render;
+mod style;
+mod text;
+mod theme;
+
+use std::path::{Path, PathBuf};
+
+pub use error::PlotError;
+pub use read::{PercentilePoint, SummaryRow, hgrm_path, read_hgrm, read_summary};
+pub use style::{DesignStyle, Marker, Shape, design_style};
+
+/// Name of the per-design results table inside a run folder.
+pub const SUMMARY_FILE: &str = "summary.csv";
+
+/// Plots the run in `dir` and returns the files written (PNG and SVG of each
+/// plot). All inputs are read and checked before anything is written, and each
+/// output is replaced atomically. The percentile plot shows the designs with a
+/// `.hgrm` file and is skipped when there are none.
+pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let rows = read_summary(&dir.join(SUMMARY_FILE))?;
+    let mut curves = Vec::new();
+    for row in &rows {
+        if let Some(distribution) = read_hgrm(&hgrm_path(dir, &row.design))? {
+            curves.extend(cdf::Curve::new(&row.design, &distribution));
+        }
+    }
+
+    let run = run_name(dir);
+    let mut written = Vec::new();
+    written.extend(render::save(&bars::latency(&run, &rows), dir, "latency")?);
+    written.extend(render::save(
+        &bars::throughput(&run, &rows),
+        dir,
+        "throughput",
+    )?);
+    if !curves.is_empty() {
+        let chart = cdf::CdfChart::new(&run, curves);
+        written.extend(render::save(&chart, dir, "latency_cdf")?);
+    }
+    Ok(written)
+}
+
+/// The folder's own name for plot titles, resolving paths like `.`.
+fn run_name(dir: &Path) -> String {
+    let resolved = dir.canonicalize().unwrap_or_else(|_| dir.to_owned());
+    match resolved.file_name() {
+        Some(name) => name.to_string_lossy().into_owned(),
+        None => resolved.display().to_string(),
+    }
+}

@@ -67,7 +67,9 @@ impl SummaryRow {
             .filter_map(|(name, value)| Some((name, value?)));
         for (name, value) in required.into_iter().chain(present) {
             if !(value.is_finite() && value >= 0.0) {
-                return Err(format!("{name} = {value} is not a finite non-negative number"));
+                return Err(format!(
+                    "{name} = {value} is not a finite non-negative number"
+                ));
             }
         }
         Ok(())
@@ -83,10 +85,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, PlotError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| csv_error(path, &e))?
-        .clone();
+    let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
 
     let mut rows: Vec<SummaryRow> = Vec::new();
     let mut first_line: HashMap<String, u64> = HashMap::new();
@@ -100,7 +99,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, PlotError> {
         };
         let row: SummaryRow = record
             .deserialize(Some(&headers))
-            .map_err(|e| malformed(csv_reason(&e)))?;
+            .map_err(|e| malformed(deserialize_reason(&e, &headers)))?;
         row.check().map_err(malformed)?;
         if let Some(earlier) = first_line.insert(row.design.clone(), line) {
             return Err(malformed(format!(
@@ -123,22 +122,25 @@ fn csv_error(path: &Path, e: &csv::Error) -> PlotError {
     PlotError::Malformed {
         path: path.to_owned(),
         line: e.position().map_or(0, csv::Position::line),
-        reason: csv_reason(e),
+        reason: match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => format!("{len} fields where the header has {expected_len}"),
+            _ => e.to_string(),
+        },
     }
 }
 
-/// The csv crate's message without its own position prefix, which would
-/// repeat (and, for per-record deserialisation, lack) the line number.
-fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Deserialize { err, .. } => match err.field() {
-            Some(field) => format!("field {}: {}", field + 1, err.kind()),
-            None => err.kind().to_string(),
-        },
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields where the header has {expected_len}"),
-        _ => e.to_string(),
+/// Names the offending column; the csv crate's own message would start with
+/// a position that, for a record deserialised on its own, is missing.
+fn deserialize_reason(e: &csv::Error, headers: &csv::StringRecord) -> String {
+    let csv::ErrorKind::Deserialize { err, .. } = e.kind() else {
+        return e.to_string();
+    };
+    let field = err.field().map(|i| i as usize);
+    match field.and_then(|i| Some((i, headers.get(i)?))) {
+        Some((i, name)) => format!("field {} ({name}): {}", i + 1, err.kind()),
+        None => err.kind().to_string(),
     }
 }
 
@@ -189,13 +191,17 @@ fn parse_hgrm(path: &Path, text: &str) -> Result<Vec<PercentilePoint>, PlotError
             return Err(malformed(format!("value {value_us} is not a latency")));
         }
         if !(0.0..=1.0).contains(&percentile) {
-            return Err(malformed(format!("percentile {percentile} is outside 0..1")));
+            return Err(malformed(format!(
+                "percentile {percentile} is outside 0..1"
+            )));
         }
         // The distribution is cumulative; a step back means a corrupt file.
         if let Some(prev) = points.last()
             && (value_us < prev.value_us || percentile < prev.percentile)
         {
-            return Err(malformed("row goes backwards (not a percentile distribution)".into()));
+            return Err(malformed(
+                "row goes backwards (not a percentile distribution)".into(),
+            ));
         }
         points.push(PercentilePoint {
             value_us,

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::text::GlyphText;
 use crate::{PlotError, atomic, font};
 
-pub(crate) type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
 /// A chart that can draw itself on any plotters backend.
 pub(crate) trait Figure {
@@ -17,11 +19,15 @@ pub(crate) trait Figure {
 }
 
 /// Writes `dir/<stem>.png` and `dir/<stem>.svg`, each atomically.
-pub(crate) fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<[PathBuf; 2], PlotError> {
-    font::register()?;
+pub(crate) fn save(
+    figure: &impl Figure,
+    dir: &Path,
+    stem: &str,
+) -> Result<[PathBuf; 2], PlotError> {
+    let face = font::face()?;
     let png = dir.join(format!("{stem}.png"));
     atomic::write(&png, |tmp| {
-        let root = BitMapBackend::new(tmp, figure.size()).into_drawing_area();
+        let root = GlyphText::new(BitMapBackend::new(tmp, figure.size()), face).into_drawing_area();
         paint(figure, &root)
     })?;
     let svg = dir.join(format!("{stem}.svg"));
@@ -32,7 +38,10 @@ pub(crate) fn save(figure: &impl Figure, dir: &Path, stem: &str) -> Result<[Path
     Ok([png, svg])
 }
 
-fn paint<DB: DrawingBackend>(figure: &impl Figure, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+fn paint<DB: DrawingBackend>(
+    figure: &impl Figure,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), String> {
     root.fill(&WHITE)
         .and_then(|()| figure.draw(root))
         // Both backends write their file here, reporting I/O errors.

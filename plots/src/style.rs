@@ -100,6 +100,7 @@ impl Marker {
     where
         DB: DrawingBackend,
         CT: CoordTranslate,
+        CT::From: Clone,
     {
         let r = radius;
         let stroke = colour.stroke_width(2);

@@ -1,0 +1,131 @@
+//! A benchmark run: every configured design, one after another, on the same
+//! workload and latency model, into one results folder.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use impls::Design;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::config::{LoadMode, RunConfig};
+use crate::recorder::Summary;
+use crate::registry::{self, DesignVisitor};
+use crate::results;
+use crate::runtime::live::{self, LiveOutcome};
+
+struct Live<'a> {
+    config: &'a RunConfig,
+    workload: Arc<dyn workloads::Workload>,
+    progress: &'a (dyn Fn(f64) + Sync),
+}
+
+impl DesignVisitor for Live<'_> {
+    type Output = Result<LiveOutcome>;
+    fn visit<D: Design>(self) -> Result<LiveOutcome> {
+        live::run::<D>(self.config, self.workload, self.progress)
+    }
+}
+
+/// Runs every design of `config` and writes the results folder `out`.
+pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    // A summary from an earlier run must not sit beside this run's config.
+    let summary_path = out.join("summary.csv");
+    if summary_path.exists() {
+        std::fs::remove_file(&summary_path)
+            .with_context(|| format!("removing old {}", summary_path.display()))?;
+    }
+    let resolved = config.resolved(results::git_revision());
+    let toml = resolved.to_toml()?;
+    results::write_atomically(&out.join("config.toml"), |w| w.write_all(toml.as_bytes()))
+        .context("writing config.toml")?;
+    let workload: Arc<dyn workloads::Workload> = Arc::from(
+        workloads::build(&config.workload, config.servers, config.seed).map_err(|e| anyhow!(e))?,
+    );
+    let offered = match config.load.mode {
+        LoadMode::Open => config.load.rate,
+        LoadMode::Closed => 0.0,
+    };
+    let mut rows = Vec::new();
+    for design in &config.designs {
+        let bar = progress_bar(design, quiet);
+        let progress = |f: f64| bar.set_position((f * 1000.0) as u64);
+        let visitor = Live {
+            config,
+            workload: workload.clone(),
+            progress: &progress,
+        };
+        let outcome = registry::with_design(design, visitor)
+            .ok_or_else(|| anyhow!("designs: unknown design `{design}`"))??;
+        bar.finish_and_clear();
+        if !outcome.quiesced {
+            eprintln!(
+                "warning: {design}: messages were still in flight after the drain time; server figures may be incomplete"
+            );
+        }
+        let summary = outcome.recorder.summary(design, offered, outcome.figures);
+        results::write_hgrm(
+            &out.join(format!("{design}.hgrm")),
+            &outcome.recorder.workflow,
+        )
+        .with_context(|| format!("writing {design}.hgrm"))?;
+        results::write_hlog(
+            &out.join(format!("{design}.hlog")),
+            &outcome.recorder.intervals,
+            outcome.window_start,
+        )
+        .with_context(|| format!("writing {design}.hlog"))?;
+        if !quiet {
+            eprintln!("{}", console_line(&summary));
+        }
+        rows.push(summary);
+    }
+    results::write_summary(&summary_path, &rows).context("writing summary.csv")?;
+    Ok(rows)
+}
+
+fn progress_bar(design: &str, quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::new(1000);
+    if quiet {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    if let Ok(style) = ProgressStyle::with_template("{msg:>16} [{bar:40}] {percent:>3}% eta {eta}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(design.to_string());
+    bar
+}
+
+pub fn console_header() -> String {
+    format!(
+        "{:>16} {:>10} {:>10} {:>9} {:>9} {:>9} {:>6} {:>9} {:>9} {:>6}",
+        "design",
+        "wf/s",
+        "ops/s",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "hit",
+        "db reads",
+        "db writes",
+        "unfin"
+    )
+}
+
+pub fn console_line(s: &Summary) -> String {
+    format!(
+        "{:>16} {:>10.1} {:>10.1} {:>9.3} {:>9.3} {:>9.3} {:>6.3} {:>9} {:>9} {:>6}",
+        s.design,
+        s.throughput_wf_s,
+        s.throughput_ops_s,
+        s.p50_us as f64 / 1e3,
+        s.p99_us as f64 / 1e3,
+        s.p999_us as f64 / 1e3,
+        s.hit_ratio,
+        s.db_reads,
+        s.db_writes,
+        s.unfinished
+    )
+}

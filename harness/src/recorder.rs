@@ -1,0 +1,284 @@
+//! What completed, and when: HdrHistograms of workflow and operation latency
+//! in microseconds, and the counters behind every summary column. Each client
+//! task keeps its own recorder; they are merged, never averaged.
+
+use hdrhistogram::Histogram;
+use impls::{Micros, Served};
+use serde::Serialize;
+
+/// Latencies above this are clamped (and counted), never dropped.
+const MAX_LATENCY_US: u64 = 600_000_000;
+const SIGNIFICANT_DIGITS: u8 = 3;
+/// Width of one interval of the `.hlog` interval log.
+pub const INTERVAL_US: Micros = 1_000_000;
+
+fn histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, SIGNIFICANT_DIGITS)
+        .unwrap_or_else(|e| unreachable!("constant histogram bounds are valid: {e}"))
+}
+
+/// The measurement window `[start, end)`: workflows whose intended start
+/// falls in it are measured; completions in it count towards throughput.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub start: Micros,
+    pub end: Micros,
+}
+
+impl Window {
+    pub fn contains(&self, t: Micros) -> bool {
+        (self.start..self.end).contains(&t)
+    }
+
+    pub fn seconds(&self) -> f64 {
+        (self.end - self.start) as f64 / 1e6
+    }
+}
+
+pub struct Recorder {
+    window: Window,
+    pub workflow: Histogram<u64>,
+    pub op: Histogram<u64>,
+    /// Workflow latencies by the second (of the window) they completed in.
+    pub intervals: Vec<Histogram<u64>>,
+    workflows: u64,
+    ops: u64,
+    completed_in_window: u64,
+    ops_in_window: u64,
+    reads: u64,
+    read_hits: u64,
+    clamped: u64,
+    pub unfinished: u64,
+}
+
+impl Recorder {
+    pub fn new(window: Window) -> Recorder {
+        Recorder {
+            window,
+            workflow: histogram(),
+            op: histogram(),
+            intervals: Vec::new(),
+            workflows: 0,
+            ops: 0,
+            completed_in_window: 0,
+            ops_in_window: 0,
+            reads: 0,
+            read_hits: 0,
+            clamped: 0,
+            unfinished: 0,
+        }
+    }
+
+    fn record(&mut self, which: Which, latency: Micros) {
+        let v = latency.max(1);
+        if v > MAX_LATENCY_US {
+            self.clamped += 1;
+        }
+        let h = match which {
+            Which::Workflow => &mut self.workflow,
+            Which::Op => &mut self.op,
+        };
+        h.saturating_record(v);
+    }
+
+    /// An operation of the workflow that started (intendedly) at `wf_start`
+    /// finished at `now` after `latency`.
+    pub fn op_done(
+        &mut self,
+        wf_start: Micros,
+        now: Micros,
+        latency: Micros,
+        is_read: bool,
+        served: Served,
+    ) {
+        if self.window.contains(now) {
+            self.ops_in_window += 1;
+        }
+        if !self.window.contains(wf_start) {
+            return;
+        }
+        self.ops += 1;
+        self.record(Which::Op, latency);
+        if is_read {
+            self.reads += 1;
+            self.read_hits += u64::from(served != Served::Database);
+        }
+    }
+
+    pub fn workflow_done(&mut self, wf_start: Micros, now: Micros) {
+        if self.window.contains(now) {
+            self.completed_in_window += 1;
+        }
+        if !self.window.contains(wf_start) {
+            return;
+        }
+        self.workflows += 1;
+        let latency = now.saturating_sub(wf_start);
+        self.record(Which::Workflow, latency);
+        let slot = (now.saturating_sub(self.window.start) / INTERVAL_US) as usize;
+        if self.intervals.len() <= slot {
+            self.intervals.resize_with(slot + 1, histogram);
+        }
+        self.intervals[slot].saturating_record(latency.max(1));
+    }
+
+    /// A workflow that started in the window but did not finish in time.
+    pub fn workflow_unfinished(&mut self, wf_start: Micros) {
+        if self.window.contains(wf_start) {
+            self.unfinished += 1;
+        }
+    }
+
+    pub fn merge(&mut self, other: &Recorder) {
+        // Histograms of equal bounds always add.
+        let _ = self.workflow.add(&other.workflow);
+        let _ = self.op.add(&other.op);
+        if self.intervals.len() < other.intervals.len() {
+            self.intervals.resize_with(other.intervals.len(), histogram);
+        }
+        for (mine, theirs) in self.intervals.iter_mut().zip(&other.intervals) {
+            let _ = mine.add(theirs);
+        }
+        self.workflows += other.workflows;
+        self.ops += other.ops;
+        self.completed_in_window += other.completed_in_window;
+        self.ops_in_window += other.ops_in_window;
+        self.reads += other.reads;
+        self.read_hits += other.read_hits;
+        self.clamped += other.clamped;
+        self.unfinished += other.unfinished;
+    }
+
+    pub fn summary(&self, design: &str, offered_wf_s: f64, server: RunFigures) -> Summary {
+        let secs = self.window.seconds();
+        let w = &self.workflow;
+        let q = |p: f64| {
+            if w.is_empty() {
+                0
+            } else {
+                w.value_at_quantile(p)
+            }
+        };
+        Summary {
+            design: design.to_string(),
+            workflows: self.workflows,
+            ops: self.ops,
+            duration_s: secs,
+            offered_wf_s,
+            throughput_wf_s: self.completed_in_window as f64 / secs,
+            throughput_ops_s: self.ops_in_window as f64 / secs,
+            mean_us: if w.is_empty() { 0.0 } else { w.mean() },
+            p50_us: q(0.50),
+            p90_us: q(0.90),
+            p95_us: q(0.95),
+            p99_us: q(0.99),
+            p999_us: q(0.999),
+            max_us: if w.is_empty() { 0 } else { w.max() },
+            op_mean_us: if self.op.is_empty() {
+                0.0
+            } else {
+                self.op.mean()
+            },
+            op_p99_us: if self.op.is_empty() {
+                0
+            } else {
+                self.op.value_at_quantile(0.99)
+            },
+            hit_ratio: if self.reads == 0 {
+                0.0
+            } else {
+                self.read_hits as f64 / self.reads as f64
+            },
+            db_reads: server.db_reads,
+            db_writes: server.db_writes,
+            metadata_bytes_per_key: server.metadata_bytes_per_key,
+            unfinished: self.unfinished,
+            clamped: self.clamped,
+            runtime_lag_us: server.runtime_lag_us,
+        }
+    }
+}
+
+enum Which {
+    Workflow,
+    Op,
+}
+
+/// Figures the runtime collects from the servers, the database and itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunFigures {
+    /// Database requests that arrived during the measurement window.
+    pub db_reads: u64,
+    pub db_writes: u64,
+    /// Causality metadata a cache server holds per key, averaged over servers.
+    pub metadata_bytes_per_key: f64,
+    /// Mean microseconds a delivery reached its actor after its due time.
+    pub runtime_lag_us: f64,
+}
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub design: String,
+    pub workflows: u64,
+    pub ops: u64,
+    pub duration_s: f64,
+    pub offered_wf_s: f64,
+    pub throughput_wf_s: f64,
+    pub throughput_ops_s: f64,
+    pub mean_us: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub p999_us: u64,
+    pub max_us: u64,
+    pub op_mean_us: f64,
+    pub op_p99_us: u64,
+    pub hit_ratio: f64,
+    pub db_reads: u64,
+    pub db_writes: u64,
+    pub metadata_bytes_per_key: f64,
+    pub unfinished: u64,
+    pub clamped: u64,
+    pub runtime_lag_us: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_window_is_measured_and_merging_adds() {
+        let window = Window {
+            start: 1_000_000,
+            end: 3_000_000,
+        };
+        let mut a = Recorder::new(window);
+        let mut b = Recorder::new(window);
+        a.workflow_done(500_000, 900_000); // warm-up
+        a.workflow_done(1_000_000, 1_004_000);
+        b.workflow_done(2_999_999, 3_010_000); // measured, completes after the window
+        a.op_done(1_000_000, 1_001_000, 1_000, true, Served::Cache);
+        a.op_done(1_000_000, 1_002_000, 1_000, true, Served::Database);
+        b.workflow_unfinished(2_000_000);
+        b.workflow_unfinished(100);
+        a.merge(&b);
+        let s = a.summary("x", 10.0, RunFigures::default());
+        assert_eq!(s.workflows, 2);
+        assert_eq!(s.throughput_wf_s, 0.5, "one completion inside a 2 s window");
+        assert_eq!(s.hit_ratio, 0.5);
+        assert_eq!(s.unfinished, 1);
+        assert!((4_000..=4_010).contains(&s.p50_us));
+        assert!((10_000..=10_020).contains(&s.max_us));
+        assert_eq!(a.intervals.len(), 3);
+    }
+
+    #[test]
+    fn outliers_are_clamped_and_counted() {
+        let mut r = Recorder::new(Window { start: 0, end: 10 });
+        r.workflow_done(0, MAX_LATENCY_US * 2);
+        let s = r.summary("x", 1.0, RunFigures::default());
+        assert_eq!((s.workflows, s.clamped), (1, 1));
+    }
+}

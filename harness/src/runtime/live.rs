@@ -1,0 +1,527 @@
+//! The live runtime: N cache nodes, the emulated database and the workflows
+//! as tokio tasks in one process, in real time, with every link's latency
+//! injected by the delay line.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+use impls::db::{DbReply, DbRequest};
+use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
+use workloads::{Workload, stream_seed};
+
+use super::net::{Clock, Delivery, Links, Net, Router};
+use super::workflow::{Effects, Progress, WorkflowRun};
+use crate::config::{LoadMode, RunConfig};
+use crate::emulated_db::EmulatedDb;
+use crate::latency::LatencyProfile;
+use crate::recorder::{Recorder, RunFigures, Window};
+
+/// Everything an actor can receive.
+pub enum Input<M> {
+    /// To a node: a message from a client or another node.
+    FromPeer {
+        from: Peer,
+        msg: M,
+    },
+    /// To a node: the database answered or notified.
+    FromDb(DbReply),
+    /// To the database.
+    ToDb {
+        from: NodeId,
+        req: DbRequest,
+    },
+    /// To a client task: a node answered workflow `client`.
+    Reply {
+        client: ClientId,
+        from: NodeId,
+        msg: M,
+    },
+    /// To a client task: the serverless runtime starts the workflow's next function.
+    FunctionStart(ClientId),
+    /// To a client task: open-loop workflow `index` is due.
+    StartWorkflow(u64),
+    Stop,
+}
+
+type Inbox<M> = UnboundedReceiver<Delivery<Input<M>>>;
+
+/// What one design's live run measured.
+pub struct LiveOutcome {
+    pub recorder: Recorder,
+    pub figures: RunFigures,
+    pub window_start: SystemTime,
+    /// False when the drain deadline passed with messages still in flight.
+    pub quiesced: bool,
+}
+
+/// Actor numbering: nodes `0..n`, then the database, then the client tasks.
+#[derive(Clone, Copy)]
+struct Actors {
+    servers: usize,
+    client_tasks: usize,
+}
+
+impl Actors {
+    fn db(&self) -> usize {
+        self.servers
+    }
+    fn client_task(&self, client: ClientId) -> usize {
+        self.servers + 1 + (client % self.client_tasks as u64) as usize
+    }
+    fn count(&self) -> usize {
+        self.servers + 1 + self.client_tasks
+    }
+}
+
+/// Shared, read-only facts every actor of a run needs.
+struct Run<D: Design> {
+    net: Net<Input<D::Msg>>,
+    actors: Actors,
+    latency: LatencyProfile,
+    cluster: Cluster,
+    window: Window,
+    /// How long after the window workflows may still finish.
+    drain: Micros,
+    seed: u64,
+}
+
+impl<D: Design> Run<D> {
+    fn rng(&self, stream: u64) -> Xoshiro256PlusPlus {
+        Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, stream))
+    }
+}
+
+/// Runs one design on the configured workload and load; `progress` hears the
+/// fraction of the run done.
+pub fn run<D: Design>(
+    config: &RunConfig,
+    workload: Arc<dyn Workload>,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<LiveOutcome> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.runtime.workers)
+        .enable_time()
+        .build()
+        .context("starting the tokio runtime")?;
+    rt.block_on(run_async::<D>(config, workload, progress))
+}
+
+async fn run_async<D: Design>(
+    config: &RunConfig,
+    workload: Arc<dyn Workload>,
+    progress: &(dyn Fn(f64) + Sync),
+) -> Result<LiveOutcome> {
+    let actors = Actors {
+        servers: config.servers,
+        client_tasks: config.runtime.client_tasks,
+    };
+    let (senders, mut receivers): (Vec<_>, Vec<_>) =
+        (0..actors.count()).map(|_| unbounded_channel()).unzip();
+    let clock = Clock::start();
+    let wall_start = SystemTime::now();
+    let (net, delay_thread) = Net::new(Router::new(senders), clock, config.latency.is_zero())
+        .context("starting the delay line")?;
+    let load = &config.load;
+    let window = Window {
+        start: load.warmup,
+        end: load.warmup + load.duration,
+    };
+    let run = Arc::new(Run::<D> {
+        net: net.clone(),
+        actors,
+        latency: config.latency.clone(),
+        cluster: Cluster {
+            servers: config.servers,
+            keys: config.workload.keys(),
+            value_size: config.workload.value_size(),
+            options: config.options.clone(),
+        },
+        window,
+        drain: load.drain,
+        seed: config.seed,
+    });
+
+    let mut inboxes = receivers.drain(..);
+    let mut nodes = Vec::new();
+    for id in 0..actors.servers {
+        let inbox = inboxes.next().context("node inbox")?;
+        nodes.push(tokio::spawn(node_actor(run.clone(), id, inbox)));
+    }
+    let db = tokio::spawn(db_actor(run.clone(), inboxes.next().context("db inbox")?));
+    let mut clients = Vec::new();
+    for task in 0..actors.client_tasks {
+        let inbox = inboxes.next().context("client inbox")?;
+        let generator = Generator::new(&config.load, task, actors.client_tasks);
+        clients.push(tokio::spawn(client_actor(
+            run.clone(),
+            task,
+            inbox,
+            workload.clone(),
+            generator,
+        )));
+    }
+
+    let ticker = async {
+        loop {
+            progress((clock.now() as f64 / window.end as f64).min(1.0));
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    let mut recorder = Recorder::new(window);
+    let gather = async {
+        for c in clients {
+            recorder.merge(&c.await.context("a client task failed")?);
+        }
+        anyhow::Ok(())
+    };
+    tokio::select! {
+        r = gather => r?,
+        _ = ticker => {}
+    }
+    progress(1.0);
+
+    // Let write-behind and propagation finish before reading the servers.
+    let deadline = clock.now() + load.drain;
+    while net.in_flight() > 0 && clock.now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    let quiesced = net.in_flight() <= 0;
+    for actor in 0..actors.db() + 1 {
+        net.send_now(actor, Input::Stop);
+    }
+    let mut metadata = 0u64;
+    for n in nodes {
+        metadata += n.await.context("a node task failed")?;
+    }
+    let (db_reads, db_writes) = db.await.context("the database task failed")?;
+    let runtime_lag_us = net.mean_lag();
+    drop(run);
+    drop(net);
+    let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
+    let keys = config.workload.keys().max(1) as f64;
+    Ok(LiveOutcome {
+        recorder,
+        figures: RunFigures {
+            db_reads,
+            db_writes,
+            metadata_bytes_per_key: metadata as f64 / (keys * config.servers as f64),
+            runtime_lag_us,
+        },
+        window_start: wall_start + std::time::Duration::from_micros(window.start),
+        quiesced,
+    })
+}
+
+/// A cache node: the design's server state machine behind its inbox.
+/// Returns the metadata bytes it holds at the end.
+async fn node_actor<D: Design>(run: Arc<Run<D>>, id: NodeId, mut inbox: Inbox<D::Msg>) -> u64 {
+    let mut server = D::server(id, &run.cluster);
+    let mut rng = run.rng(1_000 + id as u64);
+    let mut links = Links::default();
+    let mut out = Outbox::default();
+    let net = &run.net;
+    server.on_start(net.clock.now(), &mut out);
+    loop {
+        let now = net.clock.now();
+        flush_node(&run, id, now, &mut out, &mut rng, &mut links);
+        let Some(delivery) = inbox.recv().await else {
+            break;
+        };
+        let now = net.arrive(delivery.due);
+        match delivery.item {
+            Input::FromPeer { from, msg } => server.on_message(now, from, msg, &mut out),
+            Input::FromDb(reply) => server.on_db_reply(now, reply, &mut out),
+            Input::Stop => break,
+            _ => {}
+        }
+        net.handled();
+    }
+    server.metadata_bytes()
+}
+
+fn flush_node<D: Design>(
+    run: &Run<D>,
+    id: NodeId,
+    now: Micros,
+    out: &mut Outbox<D::Msg>,
+    rng: &mut Xoshiro256PlusPlus,
+    links: &mut Links,
+) {
+    let lat = &run.latency;
+    for (to, msg) in out.sends.drain(..) {
+        match to {
+            Peer::Node(n) => {
+                let at = links.schedule(n, now, lat.node_node.sample(rng));
+                run.net.send_at(
+                    at,
+                    n,
+                    Input::FromPeer {
+                        from: Peer::Node(id),
+                        msg,
+                    },
+                );
+            }
+            Peer::Client(client) => {
+                let task = run.actors.client_task(client);
+                let at = links.schedule(task, now, lat.client_node.sample(rng));
+                run.net.send_at(
+                    at,
+                    task,
+                    Input::Reply {
+                        client,
+                        from: id,
+                        msg,
+                    },
+                );
+            }
+        }
+    }
+    for req in out.db.drain(..) {
+        let db = run.actors.db();
+        let at = links.schedule(db, now, lat.node_db.sample(rng));
+        run.net.send_at(at, db, Input::ToDb { from: id, req });
+    }
+}
+
+/// The emulated database: one request at a time, each taking the service
+/// time, so requests queue when it is busy. Returns the reads and writes that
+/// arrived during the measurement window.
+async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64, u64) {
+    let cluster = &run.cluster;
+    let mut db = EmulatedDb::preloaded(cluster.keys, cluster.servers, cluster.value_size);
+    let mut rng = run.rng(2_000);
+    let mut links = Links::default();
+    let mut busy_until: Micros = 0;
+    let (mut reads, mut writes) = (0, 0);
+    let mut replies = Vec::new();
+    let net = &run.net;
+    while let Some(delivery) = inbox.recv().await {
+        let now = net.arrive(delivery.due);
+        let Input::ToDb { from, req } = delivery.item else {
+            if matches!(delivery.item, Input::Stop) {
+                break;
+            }
+            continue;
+        };
+        let (r0, w0) = (db.reads, db.writes);
+        db.handle(from, req, &mut replies);
+        if run.window.contains(now) {
+            reads += db.reads - r0;
+            writes += db.writes - w0;
+        }
+        busy_until = busy_until.max(now) + run.latency.db_service.sample(&mut rng);
+        for (to, reply) in replies.drain(..) {
+            let at = links.schedule(to, busy_until, run.latency.node_db.sample(&mut rng));
+            net.send_at(at, to, Input::FromDb(reply));
+        }
+        net.handled();
+    }
+    (reads, writes)
+}
+
+/// When workflows start: open loop at a fixed rate (each client task takes
+/// every k-th workflow), or closed loop with a fixed number in flight.
+struct Generator {
+    mode: LoadMode,
+    /// Open loop: microseconds between intended starts, over all tasks.
+    period: f64,
+    next_index: u64,
+    stride: u64,
+    /// Closed loop: this task's share of the concurrency.
+    slots: u32,
+}
+
+impl Generator {
+    fn new(load: &crate::config::LoadSpec, task: usize, tasks: usize) -> Generator {
+        let tasks32 = tasks as u32;
+        Generator {
+            mode: load.mode,
+            period: 1e6 / load.rate,
+            next_index: task as u64,
+            stride: tasks as u64,
+            slots: load.concurrency / tasks32
+                + u32::from((task as u32) < load.concurrency % tasks32),
+        }
+    }
+
+    fn intended_start(&self, index: u64) -> Micros {
+        (index as f64 * self.period) as Micros
+    }
+
+    fn take_index(&mut self) -> u64 {
+        let i = self.next_index;
+        self.next_index += self.stride;
+        i
+    }
+}
+
+struct ClientTask<D: Design> {
+    run: Arc<Run<D>>,
+    workload: Arc<dyn Workload>,
+    workflows: HashMap<ClientId, WorkflowRun<D::Client>>,
+    recorder: Recorder,
+    rng: Xoshiro256PlusPlus,
+    links: Links,
+    fx: Effects<D::Msg>,
+}
+
+impl<D: Design> ClientTask<D> {
+    fn start_workflow(&mut self, index: u64, intended_start: Micros, now: Micros) {
+        let plan = self.workload.workflow(index);
+        self.workflows
+            .insert(index, WorkflowRun::new(index, plan, intended_start));
+        self.dispatch(index, now);
+    }
+
+    /// The serverless runtime invokes the workflow's next function.
+    fn dispatch(&mut self, client: ClientId, now: Micros) {
+        let at = now + self.run.latency.dispatch.sample(&mut self.rng);
+        self.run.net.send_at(
+            at,
+            self.run.actors.client_task(client),
+            Input::FunctionStart(client),
+        );
+    }
+
+    /// Returns true when a workflow finished.
+    fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
+        let (client, progress) = match input {
+            Input::FunctionStart(client) => {
+                let Some(wf) = self.workflows.get_mut(&client) else {
+                    return false;
+                };
+                (
+                    client,
+                    wf.start_function(now, &self.run.cluster, &mut self.fx),
+                )
+            }
+            Input::Reply { client, from, msg } => {
+                let Some(wf) = self.workflows.get_mut(&client) else {
+                    return false;
+                };
+                (client, wf.on_reply(now, from, msg, &mut self.fx))
+            }
+            _ => return false,
+        };
+        let Some(wf) = self.workflows.get(&client) else {
+            return false;
+        };
+        let start = wf.intended_start;
+        for (latency, is_read, served) in self.fx.completed.drain(..) {
+            self.recorder.op_done(start, now, latency, is_read, served);
+        }
+        for (node, msg) in self.fx.sends.drain(..) {
+            let at = self.links.schedule(
+                node,
+                now,
+                self.run.latency.client_node.sample(&mut self.rng),
+            );
+            self.run.net.send_at(
+                at,
+                node,
+                Input::FromPeer {
+                    from: Peer::Client(client),
+                    msg,
+                },
+            );
+        }
+        match progress {
+            Progress::Waiting => false,
+            Progress::NextFunction => {
+                self.dispatch(client, now);
+                false
+            }
+            Progress::Finished => {
+                self.workflows.remove(&client);
+                self.recorder.workflow_done(start, now);
+                true
+            }
+        }
+    }
+}
+
+/// One client task: starts its share of the workflows, drives them, and
+/// returns what it recorded. Open-loop starts arrive as timer events from the
+/// delay line, which keeps them to the microsecond.
+async fn client_actor<D: Design>(
+    run: Arc<Run<D>>,
+    task: usize,
+    mut inbox: Inbox<D::Msg>,
+    workload: Arc<dyn Workload>,
+    mut generator: Generator,
+) -> Recorder {
+    let window = run.window;
+    let clock = run.net.clock;
+    let me_actor = run.actors.servers + 1 + task;
+    let mut me = ClientTask::<D> {
+        rng: run.rng(3_000 + task as u64),
+        recorder: Recorder::new(window),
+        run: run.clone(),
+        workload,
+        workflows: HashMap::new(),
+        links: Links::default(),
+        fx: Effects::default(),
+    };
+    let now = clock.now();
+    match generator.mode {
+        LoadMode::Closed => {
+            for _ in 0..generator.slots {
+                let i = generator.take_index();
+                me.start_workflow(i, now, now);
+            }
+        }
+        LoadMode::Open => {
+            let i = generator.take_index();
+            run.net.timer_at(
+                generator.intended_start(i),
+                me_actor,
+                Input::StartWorkflow(i),
+            );
+        }
+    }
+    let deadline = tokio::time::Instant::from_std(clock.instant(window.end + run.drain));
+    let mut generating = true;
+    while generating || !me.workflows.is_empty() {
+        let input = tokio::select! {
+            input = inbox.recv() => input,
+            _ = tokio::time::sleep_until(deadline) => None,
+        };
+        let Some(delivery) = input else { break };
+        let now = run.net.arrive(delivery.due);
+        match delivery.item {
+            Input::StartWorkflow(i) => {
+                let start = generator.intended_start(i);
+                if start < window.end {
+                    me.start_workflow(i, start, now);
+                    let next = generator.take_index();
+                    run.net.timer_at(
+                        generator.intended_start(next),
+                        me_actor,
+                        Input::StartWorkflow(next),
+                    );
+                } else {
+                    generating = false;
+                }
+            }
+            input => {
+                let finished = me.handle(input, now);
+                if generator.mode == LoadMode::Closed && (now >= window.end) {
+                    generating = false;
+                } else if finished && generator.mode == LoadMode::Closed {
+                    let i = generator.take_index();
+                    me.start_workflow(i, now, now);
+                }
+            }
+        }
+        run.net.handled();
+    }
+    for wf in me.workflows.values() {
+        me.recorder.workflow_unfinished(wf.intended_start);
+    }
+    me.recorder
+}
