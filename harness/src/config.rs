@@ -187,8 +187,12 @@ impl RunConfig {
         }
         table.remove("provenance");
         // The micro-benchmark is the workload unless another kind is named.
-        if let Some(w) = table.get_mut("workload").and_then(toml::Value::as_table_mut) {
-            w.entry("kind").or_insert_with(|| toml::Value::String("micro".into()));
+        if let Some(w) = table
+            .get_mut("workload")
+            .and_then(toml::Value::as_table_mut)
+        {
+            w.entry("kind")
+                .or_insert_with(|| toml::Value::String("micro".into()));
         }
         let mut config: RunConfig = serde_path_to_error::deserialize(toml::Value::Table(table))
             .map_err(|e| {
@@ -384,7 +388,9 @@ mod tests {
             "{}",
             err(&[("latency.node_db.dist", "gamma")])
         );
-        assert!(err(&[("load.rate", "5"), ("load.rate.x", "1")]).starts_with("load.rate: is a value"));
+        assert!(
+            err(&[("load.rate", "5"), ("load.rate.x", "1")]).starts_with("load.rate: is a value")
+        );
     }
 
     #[test]

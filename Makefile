@@ -1,0 +1,30 @@
+CARGO ?= cargo
+CMBENCH := target/release/cmbench
+
+.PHONY: build bench ceiling test lint plots
+
+build:
+	$(CARGO) build --release --bin cmbench
+
+## A quick comparison of CausalMesh, the eventual cache and no cache on the
+## embedded emulated database, into results/quick/ (summary, histograms, plots).
+bench: build
+	$(CMBENCH) run --config workloads/configs/quick.toml --out results/quick
+
+## Every design with all latencies zero: the in-process ceiling.
+ceiling: build
+	$(CMBENCH) run --config workloads/configs/ceiling.toml --out results/ceiling
+
+## Every test of the workspace.
+test:
+	$(CARGO) test --workspace
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Redraw the plots of every results folder.
+plots: build
+	@for d in results/*/; do \
+	  if [ -f "$$d/summary.csv" ]; then $(CMBENCH) plot "$$d" || exit 1; fi; \
+	done
