@@ -1,6 +1,6 @@
 //! The two caches of a CausalMesh server (reference §3).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::clock::VectorClock;
 use crate::version::{Key, Register};
@@ -56,14 +56,16 @@ impl ConsistentCache {
 #[derive(Default)]
 pub struct InconsistentCache {
     versions: HashMap<Key, Vec<Meta>>,
+    /// Which writes are held, so a write that arrives twice (on its lap and
+    /// piggybacked by its client) is kept once without scanning a backlog.
+    held: HashSet<(Key, VectorClock)>,
 }
 
 impl InconsistentCache {
     /// Adds a version unless the same write is already held.
     pub fn add(&mut self, meta: Meta) {
-        let held = self.versions.entry(meta.key).or_default();
-        if !held.iter().any(|m| m.same_write(&meta)) {
-            held.push(meta);
+        if self.held.insert((meta.key, meta.version.vc.clone())) {
+            self.versions.entry(meta.key).or_default().push(meta);
         }
     }
 
@@ -74,24 +76,18 @@ impl InconsistentCache {
         let Some(held) = self.versions.get_mut(&key) else {
             return Vec::new();
         };
-        let (taken, kept): (Vec<Meta>, Vec<Meta>) =
-            held.drain(..).partition(|m| m.version.vc.leq(need));
-        if kept.is_empty() {
+        let taken: Vec<Meta> = held.extract_if(.., |m| m.version.vc.leq(need)).collect();
+        if held.is_empty() {
             self.versions.remove(&key);
-        } else {
-            *held = kept;
+        }
+        for m in &taken {
+            self.held.remove(&(key, m.version.vc.clone()));
         }
         taken
     }
 
     pub fn contains(&self, key: Key, vc: &VectorClock) -> bool {
-        self.versions
-            .get(&key)
-            .is_some_and(|held| held.iter().any(|m| &m.version.vc == vc))
-    }
-
-    pub fn len(&self) -> usize {
-        self.versions.values().map(Vec::len).sum()
+        self.held.contains(&(key, vc.clone()))
     }
 
     pub fn metadata_bytes(&self) -> u64 {

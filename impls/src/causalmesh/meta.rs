@@ -12,10 +12,6 @@ pub struct Meta {
 }
 
 impl Meta {
-    pub fn same_write(&self, other: &Meta) -> bool {
-        self.key == other.key && self.version.vc == other.version.vc
-    }
-
     pub fn encoded_bytes(&self) -> usize {
         8 + self.version.value.len() + self.version.vc.encoded_bytes() + self.deps.encoded_bytes()
     }

@@ -53,10 +53,6 @@ impl CausalMeshServer {
         self.icache.contains(key, vc)
     }
 
-    pub fn inconsistent_len(&self) -> usize {
-        self.icache.len()
-    }
-
     /// ClientRead (§5.5): never blocks, never asks another server.
     pub fn client_read(&mut self, key: Key, deps: &Deps) -> (Value, VectorClock) {
         self.integrate(deps.iter().map(|(k, vc)| (k, vc.clone())).collect());
