@@ -3,11 +3,10 @@
 //! which queues requests behind the configured service time.
 
 use impls::db::{DbReply, DbRequest};
-use impls::{NodeId, Register, VectorClock, Version};
+use impls::{NodeId, Register, Registers, VectorClock, Version};
 
 pub struct EmulatedDb {
-    rows: Vec<Register>,
-    initial: Register,
+    rows: Registers,
     subscribers: Vec<NodeId>,
     pub reads: u64,
     pub writes: u64,
@@ -17,26 +16,16 @@ impl EmulatedDb {
     /// Every key `0..keys` seeded with the initial value, as server 0 seeds
     /// Redis in the prototype.
     pub fn preloaded(keys: u64, servers: usize, value_size: usize) -> EmulatedDb {
-        let initial = Register::initial(servers, value_size);
         EmulatedDb {
-            rows: vec![initial.clone(); keys as usize],
-            initial,
+            rows: Registers::preloaded(servers, keys, value_size),
             subscribers: Vec::new(),
             reads: 0,
             writes: 0,
         }
     }
 
-    fn row(&mut self, key: u64) -> &mut Register {
-        let i = key as usize;
-        if i >= self.rows.len() {
-            self.rows.resize(i + 1, self.initial.clone());
-        }
-        &mut self.rows[i]
-    }
-
     pub fn get(&self, key: u64) -> &Register {
-        self.rows.get(key as usize).unwrap_or(&self.initial)
+        self.rows.get(key)
     }
 
     /// Applies one request from `from`; replies (and notifications) go into `out`.
@@ -56,13 +45,13 @@ impl EmulatedDb {
             }
             // Clock join plus last-writer-wins with the tie-break.
             DbRequest::Merge { id, key, version } => {
-                self.row(key).merge_version(&version);
+                self.rows.get_mut(key).merge_version(&version);
                 (id, key)
             }
             // A plain SET: clocks play no part.
             DbRequest::Set { id, key, value } => {
-                let width = self.initial.vc.len();
-                *self.row(key) = Register::new(Version {
+                let width = self.rows.servers();
+                *self.rows.get_mut(key) = Register::new(Version {
                     value,
                     vc: VectorClock::zero(width),
                 });

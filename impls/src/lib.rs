@@ -13,4 +13,4 @@ pub use design::{
     ClientId, ClientSession, Cluster, Completion, Design, DesignOptions, Micros, Op, OpResult,
     Outbox, Peer, Poll, Served, ServerNode, WireSize,
 };
-pub use version::{Deps, Key, NodeId, Register, Value, Version};
+pub use version::{Deps, Key, NodeId, Register, Registers, Value, Version};

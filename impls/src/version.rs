@@ -187,6 +187,45 @@ impl Register {
     }
 }
 
+/// One register per key of the key space `0..keys`, every key preloaded with
+/// the initial value; a key past the range reads as preloaded too.
+#[derive(Clone, Debug)]
+pub struct Registers {
+    rows: Vec<Register>,
+    initial: Register,
+}
+
+impl Registers {
+    pub fn preloaded(servers: usize, keys: u64, value_size: usize) -> Registers {
+        let initial = Register::initial(servers, value_size);
+        Registers {
+            rows: vec![initial.clone(); keys as usize],
+            initial,
+        }
+    }
+
+    pub fn get(&self, key: Key) -> &Register {
+        self.rows.get(key as usize).unwrap_or(&self.initial)
+    }
+
+    pub fn get_mut(&mut self, key: Key) -> &mut Register {
+        let i = key as usize;
+        if i >= self.rows.len() {
+            self.rows.resize(i + 1, self.initial.clone());
+        }
+        &mut self.rows[i]
+    }
+
+    /// The clock width of the preloaded values.
+    pub fn servers(&self) -> usize {
+        self.initial.vc.len()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Register> {
+        self.rows.iter()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::clock::VectorClock;
-use crate::version::{Key, Register};
+use crate::version::{Key, Register, Registers};
 
 use super::meta::Meta;
 
@@ -12,33 +12,22 @@ use super::meta::Meta;
 /// with the initial value, as in the prototype; a key past the preloaded range
 /// is preloaded on first touch, which is the same thing.
 pub struct ConsistentCache {
-    entries: Vec<Register>,
-    initial: Register,
+    entries: Registers,
 }
 
 impl ConsistentCache {
     pub fn preloaded(servers: usize, keys: u64, value_size: usize) -> ConsistentCache {
-        let initial = Register::initial(servers, value_size);
         ConsistentCache {
-            entries: vec![initial.clone(); keys as usize],
-            initial,
+            entries: Registers::preloaded(servers, keys, value_size),
         }
     }
 
     pub fn get(&self, key: Key) -> &Register {
-        self.entries.get(key as usize).unwrap_or(&self.initial)
-    }
-
-    fn entry(&mut self, key: Key) -> &mut Register {
-        let i = key as usize;
-        if i >= self.entries.len() {
-            self.entries.resize(i + 1, self.initial.clone());
-        }
-        &mut self.entries[i]
+        self.entries.get(key)
     }
 
     pub fn merge(&mut self, key: Key, incoming: &Register) {
-        self.entry(key).merge(incoming);
+        self.entries.get_mut(key).merge(incoming);
     }
 
     /// Whether the C-cache already reflects every version of `key` at or below `vc`.
