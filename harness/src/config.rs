@@ -121,6 +121,8 @@ pub struct LoadSpec {
     /// those still running are reported as unfinished.
     #[serde(with = "micros_as_duration")]
     pub drain: Micros,
+    /// An aborted workflow restarts as a new session at most this many times.
+    pub max_retries: u32,
 }
 
 impl Default for LoadSpec {
@@ -132,6 +134,7 @@ impl Default for LoadSpec {
             warmup: 2_000_000,
             duration: 10_000_000,
             drain: 5_000_000,
+            max_retries: 50,
         }
     }
 }

@@ -172,12 +172,17 @@ fn main() -> ExitCode {
         Command::List => {
             println!("designs:");
             for name in registry::names() {
-                let kind = if registry::is_causal(name) == Some(true) {
-                    "causal"
-                } else {
-                    "not causal"
+                let Some(t) = registry::traits(name) else {
+                    continue;
                 };
-                println!("  {name:<20} {kind}");
+                let pick = |b: bool, yes: &'static str, no: &'static str| if b { yes } else { no };
+                println!(
+                    "  {name:<20} {:<10} {:<10} {:<17} {}",
+                    pick(t.causal, "causal", "not causal"),
+                    pick(t.abort_free, "abort-free", "may abort"),
+                    pick(t.coordination_free, "coordination-free", "coordinates"),
+                    t.about
+                );
             }
             println!("workloads:");
             for (name, about) in workloads::WORKLOADS {

@@ -49,6 +49,12 @@ pub struct Recorder {
     read_hits: u64,
     clamped: u64,
     pub unfinished: u64,
+    /// Aborted attempts of measured workflows (each restarts or gives up).
+    aborts: u64,
+    /// Attempts beyond the first of measured workflows that committed.
+    retries: u64,
+    /// Measured workflows that gave up after the retry limit.
+    failed: u64,
 }
 
 impl Recorder {
@@ -66,6 +72,9 @@ impl Recorder {
             read_hits: 0,
             clamped: 0,
             unfinished: 0,
+            aborts: 0,
+            retries: 0,
+            failed: 0,
         }
     }
 
@@ -105,7 +114,23 @@ impl Recorder {
         }
     }
 
-    pub fn workflow_done(&mut self, wf_start: Micros, now: Micros) {
+    /// An attempt of the workflow that started at `wf_start` aborted.
+    pub fn aborted(&mut self, wf_start: Micros) {
+        if self.window.contains(wf_start) {
+            self.aborts += 1;
+        }
+    }
+
+    /// The workflow ran out of retries.
+    pub fn workflow_failed(&mut self, wf_start: Micros) {
+        if self.window.contains(wf_start) {
+            self.failed += 1;
+        }
+    }
+
+    /// The workflow committed at `now` after `retries` aborted attempts;
+    /// its latency includes them (the paper's metric).
+    pub fn workflow_done(&mut self, wf_start: Micros, now: Micros, retries: u32) {
         if self.window.contains(now) {
             self.completed_in_window += 1;
         }
@@ -113,6 +138,7 @@ impl Recorder {
             return;
         }
         self.workflows += 1;
+        self.retries += u64::from(retries);
         let latency = now.saturating_sub(wf_start);
         self.record(Which::Workflow, latency);
         let slot = (now.saturating_sub(self.window.start) / INTERVAL_US) as usize;
@@ -147,10 +173,20 @@ impl Recorder {
         self.read_hits += other.read_hits;
         self.clamped += other.clamped;
         self.unfinished += other.unfinished;
+        self.aborts += other.aborts;
+        self.retries += other.retries;
+        self.failed += other.failed;
     }
 
     pub fn summary(&self, design: &str, offered_wf_s: f64, server: RunFigures) -> Summary {
         let secs = self.window.seconds();
+        let per_wf = |x: f64| {
+            if self.completed_in_window == 0 {
+                0.0
+            } else {
+                x / self.completed_in_window as f64
+            }
+        };
         let w = &self.workflow;
         let q = |p: f64| {
             if w.is_empty() {
@@ -195,6 +231,13 @@ impl Recorder {
             unfinished: self.unfinished,
             clamped: self.clamped,
             runtime_lag_us: server.runtime_lag_us,
+            aborts: self.aborts,
+            retries: self.retries,
+            failed: self.failed,
+            remote_fetches: server.remote_fetches,
+            msgs_per_wf: per_wf(server.msgs as f64),
+            bytes_per_wf: per_wf(server.bytes as f64),
+            cpu_us_per_wf: per_wf(server.server_cpu_us),
         }
     }
 }
@@ -214,6 +257,15 @@ pub struct RunFigures {
     pub metadata_bytes_per_key: f64,
     /// Mean microseconds a delivery reached its actor after its due time.
     pub runtime_lag_us: f64,
+    /// Fetches from another cache or the database to satisfy a dependency,
+    /// during the window.
+    pub remote_fetches: u64,
+    /// CPU time of the servers' handlers during the window.
+    pub server_cpu_us: f64,
+    /// Protocol messages (client, node and database links) and their bytes
+    /// sent during the window.
+    pub msgs: u64,
+    pub bytes: u64,
 }
 
 /// One row of `summary.csv`.
@@ -242,6 +294,13 @@ pub struct Summary {
     pub unfinished: u64,
     pub clamped: u64,
     pub runtime_lag_us: f64,
+    pub aborts: u64,
+    pub retries: u64,
+    pub failed: u64,
+    pub remote_fetches: u64,
+    pub msgs_per_wf: f64,
+    pub bytes_per_wf: f64,
+    pub cpu_us_per_wf: f64,
 }
 
 #[cfg(test)]
@@ -256,9 +315,11 @@ mod tests {
         };
         let mut a = Recorder::new(window);
         let mut b = Recorder::new(window);
-        a.workflow_done(500_000, 900_000); // warm-up
-        a.workflow_done(1_000_000, 1_004_000);
-        b.workflow_done(2_999_999, 3_010_000); // measured, completes after the window
+        a.workflow_done(500_000, 900_000, 0); // warm-up
+        a.workflow_done(1_000_000, 1_004_000, 0);
+        b.workflow_done(2_999_999, 3_010_000, 2); // measured, completes after the window
+        b.aborted(2_999_999);
+        b.aborted(2_999_999);
         a.op_done(1_000_000, 1_001_000, 1_000, true, Served::Cache);
         a.op_done(1_000_000, 1_002_000, 1_000, true, Served::Database);
         b.workflow_unfinished(2_000_000);
@@ -269,6 +330,7 @@ mod tests {
         assert_eq!(s.throughput_wf_s, 0.5, "one completion inside a 2 s window");
         assert_eq!(s.hit_ratio, 0.5);
         assert_eq!(s.unfinished, 1);
+        assert_eq!((s.aborts, s.retries, s.failed), (2, 2, 0));
         assert!((4_000..=4_010).contains(&s.p50_us));
         assert!((10_000..=10_020).contains(&s.max_us));
         assert_eq!(a.intervals.len(), 3);
@@ -277,7 +339,7 @@ mod tests {
     #[test]
     fn outliers_are_clamped_and_counted() {
         let mut r = Recorder::new(Window { start: 0, end: 10 });
-        r.workflow_done(0, MAX_LATENCY_US * 2);
+        r.workflow_done(0, MAX_LATENCY_US * 2, 0);
         let s = r.summary("x", 1.0, RunFigures::default());
         assert_eq!((s.workflows, s.clamped), (1, 1));
     }

@@ -2,13 +2,23 @@
 //! design through [`DesignVisitor`], so they never list designs themselves.
 
 use impls::Design;
-use impls::causalmesh::CausalMesh;
+use impls::causalmesh::{CausalMesh, CausalMeshTcc};
+use impls::faastcc::{FaasTcc, FaasTccCm};
 use impls::plain::{Eventual, NoCache};
 
 /// Something to do with a design type, chosen by name at run time.
 pub trait DesignVisitor {
     type Output;
     fn visit<D: Design>(self) -> Self::Output;
+}
+
+/// A design's claims, for `cmbench list` and the checkers.
+#[derive(Clone, Copy, Debug)]
+pub struct DesignTraits {
+    pub causal: bool,
+    pub abort_free: bool,
+    pub coordination_free: bool,
+    pub about: &'static str,
 }
 
 macro_rules! registry {
@@ -26,14 +36,26 @@ macro_rules! registry {
             None
         }
 
-        /// Whether the design called `name` claims causal consistency.
-        pub fn is_causal(name: &str) -> Option<bool> {
+        /// What the design called `name` claims.
+        pub fn traits(name: &str) -> Option<DesignTraits> {
             $(if name == <$design as Design>::NAME {
-                return Some(<$design as Design>::CAUSAL);
+                return Some(DesignTraits {
+                    causal: <$design as Design>::CAUSAL,
+                    abort_free: <$design as Design>::ABORT_FREE,
+                    coordination_free: <$design as Design>::COORDINATION_FREE,
+                    about: <$design as Design>::ABOUT,
+                });
             })*
             None
         }
     };
 }
 
-registry!(CausalMesh, Eventual, NoCache);
+registry!(
+    CausalMesh,
+    CausalMeshTcc,
+    FaasTcc,
+    FaasTccCm,
+    Eventual,
+    NoCache
+);

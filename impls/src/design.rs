@@ -30,6 +30,77 @@ pub enum Peer {
 pub enum Op {
     Read(Key),
     Write(Key, Value),
+    /// A read-only transaction: every key from one causal snapshot.
+    ReadTxn(Vec<Key>),
+    /// A read-write transaction: its reads from one snapshot, its writes
+    /// visible all together or not at all.
+    ReadWriteTxn {
+        reads: Vec<Key>,
+        writes: Vec<(Key, Value)>,
+    },
+}
+
+impl Op {
+    /// The keys the operation reads.
+    pub fn read_keys(&self) -> &[Key] {
+        match self {
+            Op::Read(k) => std::slice::from_ref(k),
+            Op::Write(..) => &[],
+            Op::ReadTxn(keys) | Op::ReadWriteTxn { reads: keys, .. } => keys,
+        }
+    }
+
+    /// The writes the operation makes.
+    pub fn writes(&self) -> Vec<(Key, &Value)> {
+        match self {
+            Op::Write(k, v) => vec![(*k, v)],
+            Op::ReadWriteTxn { writes, .. } => writes.iter().map(|(k, v)| (*k, v)).collect(),
+            Op::Read(_) | Op::ReadTxn(_) => Vec::new(),
+        }
+    }
+}
+
+/// One function invocation: the node the scheduler placed it on, and its
+/// operations in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FunctionPlan {
+    pub node: NodeId,
+    pub ops: Vec<Op>,
+}
+
+impl FunctionPlan {
+    /// Every key the function reads, in order, with repeats.
+    pub fn read_set(&self) -> impl Iterator<Item = Key> + '_ {
+        self.ops
+            .iter()
+            .flat_map(|op| op.read_keys().iter().copied())
+    }
+}
+
+/// A workflow: a chain of functions run one after another. Read sets are
+/// known when it starts, as the HydroCache protocols require.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowPlan {
+    pub index: u64,
+    pub functions: Vec<FunctionPlan>,
+}
+
+impl WorkflowPlan {
+    pub fn ops(&self) -> usize {
+        self.functions.iter().map(|f| f.ops.len()).sum()
+    }
+
+    /// The union of all functions' read sets, sorted.
+    pub fn full_read_set(&self) -> Vec<Key> {
+        let mut keys: Vec<Key> = self
+            .functions
+            .iter()
+            .flat_map(FunctionPlan::read_set)
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
 }
 
 /// Where a completed operation was served from, for hit ratios.
@@ -47,6 +118,14 @@ pub enum Served {
 pub enum OpResult {
     Read(Value),
     Written,
+    /// The values a transaction read, in the order of its read keys; its
+    /// writes, if any, are applied.
+    Txn(Vec<Value>),
+    /// A workflow-level step (a prepare, a commit) is finished.
+    Done,
+    /// The design aborted the workflow; the runtime restarts it as a new
+    /// session.
+    Aborted,
 }
 
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -60,6 +139,23 @@ pub struct Completion {
 pub enum Poll {
     Pending,
     Ready(Completion),
+}
+
+impl Poll {
+    /// A workflow-level step that finished without leaving the client.
+    pub fn done() -> Poll {
+        Poll::Ready(Completion {
+            result: OpResult::Done,
+            served: Served::Client,
+        })
+    }
+
+    pub fn aborted() -> Poll {
+        Poll::Ready(Completion {
+            result: OpResult::Aborted,
+            served: Served::Client,
+        })
+    }
 }
 
 /// Messages a server leaves for the runtime to send.
@@ -118,12 +214,36 @@ pub struct DesignOptions {
     /// fetches it again (DAX's item-cache TTL; its default is 5 minutes).
     #[serde(rename = "eventual_ttl", with = "micros_as_duration")]
     pub eventual_ttl_us: Micros,
+    /// CausalMesh-TCC: versions kept per key in the multi-version C-cache
+    /// (the prototype's MV_SIZE).
+    pub tcc_versions: usize,
+    /// HydroCache-Opt as the CausalMesh artifact ran it (`hydrocache-opt-cm`):
+    /// reproduce the prototype's defect of copying the returned su into both
+    /// su and ru (causalmesh.md §13.2), so later checks compare against the
+    /// snapshots' clocks rather than what was actually read. Off: the fixed
+    /// protocol.
+    pub hydrocache_opt_su_ru_defect: bool,
+    /// FaaSTCC: after the first function the workflow's interval collapses to
+    /// its upper end, so every later function reads at that one instant, as
+    /// the authors' executor does (baselines §2.5). Off: the interval narrows
+    /// at every function.
+    pub faastcc_point_snapshot: bool,
+    /// FaaSTCC-CM: a read raises the interval's lower end to the version's
+    /// timestamp, so a later read of an older cached version aborts. The
+    /// artifact's server echoes the interval unchanged, so with timestamps
+    /// that stay in range it never aborts: off reproduces that literally
+    /// (causalmesh.md §13.3).
+    pub faastcc_cm_narrow: bool,
 }
 
 impl Default for DesignOptions {
     fn default() -> Self {
         DesignOptions {
             eventual_ttl_us: 300_000_000,
+            tcc_versions: 4,
+            hydrocache_opt_su_ru_defect: false,
+            faastcc_point_snapshot: false,
+            faastcc_cm_narrow: true,
         }
     }
 }
@@ -161,8 +281,23 @@ pub trait ServerNode: Send + 'static {
 
     fn on_db_reply(&mut self, now: Micros, reply: DbReply, out: &mut Outbox<Self::Msg>);
 
-    /// Bytes of causality metadata (clocks, dependencies) the node holds.
+    /// How often the node wants [`ServerNode::on_tick`] for background work
+    /// (cut maintenance, batching); `None` for never.
+    fn tick_interval(&self) -> Option<Micros> {
+        None
+    }
+
+    fn on_tick(&mut self, _now: Micros, _out: &mut Outbox<Self::Msg>) {}
+
+    /// Bytes of causality metadata (clocks, dependencies) the node holds,
+    /// measured from its data structures.
     fn metadata_bytes(&self) -> u64;
+
+    /// Reads or prepares that had to go to another cache or to the database
+    /// to satisfy a dependency, so far.
+    fn remote_fetches(&self) -> u64 {
+        0
+    }
 }
 
 /// A workflow's client library while one of its functions runs on `node`.
@@ -175,11 +310,42 @@ pub trait ClientSession: Sized + Send + 'static {
     /// Imports the causal context at the node where the function runs.
     fn resume(ctx: Self::Context, node: NodeId, id: ClientId, cluster: &Cluster) -> Self;
 
+    /// The scheduler's step before the workflow's first function, with the
+    /// whole plan known (HydroCache-Con prepares here). Called on the first
+    /// function's session, before [`ClientSession::begin_function`]; messages
+    /// may go to any node.
+    fn begin_workflow(
+        &mut self,
+        _plan: &WorkflowPlan,
+        _out: &mut Vec<(NodeId, Self::Msg)>,
+    ) -> Poll {
+        Poll::done()
+    }
+
+    /// Before the function's first operation, at its node (HydroCache-Opt
+    /// checks its snapshot here).
+    fn begin_function(
+        &mut self,
+        _plan: &WorkflowPlan,
+        _function: usize,
+        _out: &mut Vec<(NodeId, Self::Msg)>,
+    ) -> Poll {
+        Poll::done()
+    }
+
+    /// After the function's last operation; `last` marks the workflow's last
+    /// function, where designs that buffer writes commit them. Messages that
+    /// need no answer (clean-ups) may be sent with a `done` result.
+    fn end_function(&mut self, _last: bool, _out: &mut Vec<(NodeId, Self::Msg)>) -> Poll {
+        Poll::done()
+    }
+
     /// Starts an operation; messages go into `out` addressed to cache nodes.
-    /// One operation runs at a time.
+    /// One operation or step runs at a time; any of them may end in
+    /// [`OpResult::Aborted`].
     fn start(&mut self, op: &Op, out: &mut Vec<(NodeId, Self::Msg)>) -> Poll;
 
-    /// A cache node answered the running operation.
+    /// A cache node answered the running operation or step.
     fn on_reply(
         &mut self,
         from: NodeId,
@@ -197,6 +363,14 @@ pub trait Design: 'static {
     const NAME: &'static str;
     /// Whether the design claims causal consistency for roaming workflows.
     const CAUSAL: bool;
+    /// Whether reads, writes and transactions never abort.
+    const ABORT_FREE: bool = true;
+    /// Whether a workflow never waits on a prepare round or a fetch from
+    /// another cache before it may read.
+    const COORDINATION_FREE: bool = true;
+    /// One line for `cmbench list`: the consistency it gives, and for a
+    /// variant what it simplifies.
+    const ABOUT: &'static str;
 
     type Msg: Clone + Debug + Send + WireSize + 'static;
     type Server: ServerNode<Msg = Self::Msg>;

@@ -5,12 +5,14 @@ pub mod causalmesh;
 pub mod clock;
 pub mod db;
 pub mod design;
+pub mod faastcc;
+pub mod hydrocache;
 pub mod plain;
 pub mod version;
 
 pub use clock::VectorClock;
 pub use design::{
-    ClientId, ClientSession, Cluster, Completion, Design, DesignOptions, Micros, Op, OpResult,
-    Outbox, Peer, Poll, Served, ServerNode, WireSize,
+    ClientId, ClientSession, Cluster, Completion, Design, DesignOptions, FunctionPlan, Micros, Op,
+    OpResult, Outbox, Peer, Poll, Served, ServerNode, WireSize, WorkflowPlan,
 };
 pub use version::{Deps, Key, NodeId, Register, Registers, Value, Version};

@@ -16,6 +16,12 @@ pub use spec::{SpecError, WorkloadSpec};
 pub trait Workload: Send + Sync {
     /// The `index`-th workflow of the run; the same every time.
     fn workflow(&self, index: u64) -> WorkflowPlan;
+
+    /// The plan of the `attempt`-th retry of an aborted workflow: the same
+    /// operations with new values, placed anew as the scheduler would.
+    fn retry(&self, plan: &WorkflowPlan, attempt: u32) -> WorkflowPlan {
+        plan::retagged(plan, attempt)
+    }
 }
 
 /// Builds the generator a spec describes, for a cluster of `servers` nodes.

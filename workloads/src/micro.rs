@@ -6,7 +6,10 @@ use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::keys::KeyChooser;
-use crate::plan::{FunctionPlan, WorkflowPlan, value_tag};
+use crate::plan::{FunctionPlan, WorkflowPlan, retagged, value_tag};
+
+/// Keeps retry placements independent of first-attempt plans.
+const RETRY_STREAM: u64 = 0x5245_5452_5921;
 use crate::spec::{MicroSpec, OpOrder, SpecError};
 use crate::{Workload, stream_seed};
 
@@ -36,7 +39,45 @@ impl Micro {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Kind {
+    Read,
+    Write,
+    ReadTxn,
+    WriteTxn,
+}
+
+impl Micro {
+    /// `n` keys of the distribution, distinct while the key space allows.
+    fn distinct_keys(&self, n: u32, rng: &mut Xoshiro256PlusPlus) -> Vec<u64> {
+        let mut keys: Vec<u64> = Vec::with_capacity(n as usize);
+        while keys.len() < n as usize {
+            let k = self.keys.choose(rng);
+            if !keys.contains(&k) || keys.len() as u64 >= self.spec.keys {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+}
+
 impl Workload for Micro {
+    fn retry(&self, plan: &WorkflowPlan, attempt: u32) -> WorkflowPlan {
+        let mut retry = retagged(plan, attempt);
+        // One stream per (workflow, attempt), apart from the plan's own.
+        let stream = stream_seed(
+            self.seed ^ RETRY_STREAM,
+            (plan.index << 8) | u64::from(attempt & 0xff),
+        );
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream);
+        let mut node = None;
+        for f in &mut retry.functions {
+            f.node = self.spec.placement.place(node, self.servers, &mut rng);
+            node = Some(f.node);
+        }
+        retry
+    }
+
     fn workflow(&self, index: u64) -> WorkflowPlan {
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, index));
         let mut node: Option<NodeId> = None;
@@ -48,26 +89,49 @@ impl Workload for Micro {
             .map(|f| {
                 let here = self.spec.placement.place(node, self.servers, &mut rng);
                 node = Some(here);
-                let mut kinds: Vec<bool> = (0..f.reads)
-                    .map(|_| false)
-                    .chain((0..f.writes).map(|_| true))
-                    .collect();
+                let mut kinds: Vec<Kind> = [
+                    (Kind::Read, f.reads),
+                    (Kind::Write, f.writes),
+                    (Kind::ReadTxn, f.read_txns),
+                    (Kind::WriteTxn, f.write_txns),
+                ]
+                .into_iter()
+                .flat_map(|(kind, n)| std::iter::repeat_n(kind, n as usize))
+                .collect();
                 if self.spec.order == OpOrder::Shuffled {
                     kinds.shuffle(&mut rng);
                 }
+                let mut value = |rng: &mut Xoshiro256PlusPlus| {
+                    seq += 1;
+                    (
+                        self.keys.choose(rng),
+                        Value::tagged(value_tag(index, 0, seq), self.spec.value_size),
+                    )
+                };
                 let ops = kinds
                     .into_iter()
-                    .map(|is_write| {
-                        let key = self.keys.choose(&mut rng);
-                        seq += 1;
-                        if is_write {
-                            Op::Write(
-                                key,
-                                Value::tagged(value_tag(index, seq), self.spec.value_size),
-                            )
-                        } else {
-                            Op::Read(key)
+                    .map(|kind| match kind {
+                        Kind::Read => Op::Read(self.keys.choose(&mut rng)),
+                        Kind::Write => {
+                            let (k, v) = value(&mut rng);
+                            Op::Write(k, v)
                         }
+                        Kind::ReadTxn => Op::ReadTxn(self.distinct_keys(f.txn_reads, &mut rng)),
+                        Kind::WriteTxn => Op::ReadWriteTxn {
+                            reads: self.distinct_keys(f.txn_reads, &mut rng),
+                            writes: {
+                                let mut w: Vec<(u64, Value)> = Vec::new();
+                                while w.len() < f.txn_writes as usize {
+                                    let (k, v) = value(&mut rng);
+                                    if !w.iter().any(|(x, _)| *x == k)
+                                        || w.len() as u64 >= self.spec.keys
+                                    {
+                                        w.push((k, v));
+                                    }
+                                }
+                                w
+                            },
+                        },
                     })
                     .collect();
                 FunctionPlan { node: here, ops }
@@ -119,8 +183,10 @@ mod tests {
             value_size: 32,
             functions: vec![
                 FunctionSpec {
-                    reads: 1,
-                    writes: 3
+                    read_txns: 1,
+                    write_txns: 1,
+                    txn_writes: 2,
+                    ..FunctionSpec::new(1, 3)
                 };
                 2
             ],
@@ -132,7 +198,10 @@ mod tests {
         for i in 0..500 {
             for f in m.workflow(i).functions {
                 for op in f.ops {
-                    if let Op::Write(_, v) = op {
+                    if let Op::ReadWriteTxn { reads, writes } = &op {
+                        assert_eq!((reads.len(), writes.len()), (2, 2));
+                    }
+                    for (_, v) in op.writes() {
                         assert_eq!(v.len(), 32);
                         assert!(
                             v.tag() != 0 && tags.insert(v.tag()),
@@ -143,7 +212,28 @@ mod tests {
                 }
             }
         }
-        assert_eq!(tags.len(), 500 * 6);
+        assert_eq!(tags.len(), 500 * 2 * (3 + 2));
+    }
+
+    #[test]
+    fn a_retry_keeps_the_keys_and_places_the_functions_anew() {
+        let m = Micro::new(MicroSpec::default(), 8, 3).unwrap();
+        let plan = m.workflow(9);
+        let keys = |p: &WorkflowPlan| {
+            p.functions
+                .iter()
+                .flat_map(|f| f.read_set().collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        let retries: Vec<WorkflowPlan> = (1..6).map(|a| m.retry(&plan, a)).collect();
+        assert!(retries.iter().all(|r| keys(r) == keys(&plan)));
+        assert!(retries.iter().any(|r| {
+            r.functions
+                .iter()
+                .map(|f| f.node)
+                .ne(plan.functions.iter().map(|f| f.node))
+        }));
+        assert_eq!(m.retry(&plan, 2), m.retry(&plan, 2));
     }
 
     #[test]

@@ -80,18 +80,9 @@ impl Default for MicroSpec {
             zipf: 1.0,
             value_size: 8,
             functions: vec![
-                FunctionSpec {
-                    reads: 2,
-                    writes: 0,
-                },
-                FunctionSpec {
-                    reads: 2,
-                    writes: 0,
-                },
-                FunctionSpec {
-                    reads: 0,
-                    writes: 1,
-                },
+                FunctionSpec::new(2, 0),
+                FunctionSpec::new(2, 0),
+                FunctionSpec::new(0, 1),
             ],
             placement: Placement::Uniform,
             order: OpOrder::ReadsFirst,
@@ -99,13 +90,54 @@ impl Default for MicroSpec {
     }
 }
 
+/// What one function does: single reads and writes, read-only transactions
+/// over `txn_reads` keys, and read-write transactions of `txn_reads` reads and
+/// `txn_writes` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct FunctionSpec {
-    #[serde(default)]
     pub reads: u32,
-    #[serde(default)]
     pub writes: u32,
+    pub read_txns: u32,
+    pub write_txns: u32,
+    pub txn_reads: u32,
+    pub txn_writes: u32,
+}
+
+impl Default for FunctionSpec {
+    fn default() -> Self {
+        FunctionSpec {
+            reads: 0,
+            writes: 0,
+            read_txns: 0,
+            write_txns: 0,
+            txn_reads: 2,
+            txn_writes: 1,
+        }
+    }
+}
+
+impl FunctionSpec {
+    pub fn new(reads: u32, writes: u32) -> FunctionSpec {
+        FunctionSpec {
+            reads,
+            writes,
+            ..FunctionSpec::default()
+        }
+    }
+
+    /// Operations of the function, a transaction counting as one.
+    pub fn ops(&self) -> u64 {
+        [self.reads, self.writes, self.read_txns, self.write_txns]
+            .iter()
+            .map(|&n| u64::from(n))
+            .sum()
+    }
+
+    /// Values the function writes.
+    pub fn values_written(&self) -> u64 {
+        u64::from(self.writes) + u64::from(self.write_txns) * u64::from(self.txn_writes)
+    }
 }
 
 /// Order of a function's operations.

@@ -4,18 +4,19 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use impls::db::{DbReply, DbRequest};
-use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
+use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode, WireSize};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use workloads::{Workload, stream_seed};
 
 use super::net::{Clock, Delivery, Links, Net, Router};
-use super::workflow::{Effects, Progress, WorkflowRun};
+use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
 use crate::config::{LoadMode, RunConfig};
 use crate::emulated_db::EmulatedDb;
 use crate::latency::LatencyProfile;
@@ -23,11 +24,16 @@ use crate::recorder::{Recorder, RunFigures, Window};
 
 /// Everything an actor can receive.
 pub enum Input<M> {
-    /// To a node: a message from a client or another node.
+    /// To a node: a message from a client or another node; `remote` when a
+    /// client sent it from another machine (a scheduler, a function
+    /// elsewhere), so the reply crosses the network too.
     FromPeer {
         from: Peer,
         msg: M,
+        remote: bool,
     },
+    /// To a node: time for its background work.
+    Tick,
     /// To a node: the database answered or notified.
     FromDb(DbReply),
     /// To the database.
@@ -71,7 +77,7 @@ impl Actors {
         self.servers
     }
     fn client_task(&self, client: ClientId) -> usize {
-        self.servers + 1 + (client % self.client_tasks as u64) as usize
+        self.servers + 1 + (workflow_of(client) % self.client_tasks as u64) as usize
     }
     fn count(&self) -> usize {
         self.servers + 1 + self.client_tasks
@@ -87,12 +93,31 @@ struct Run<D: Design> {
     window: Window,
     /// How long after the window workflows may still finish.
     drain: Micros,
+    max_retries: u32,
     seed: u64,
+    traffic: Traffic,
+}
+
+/// Protocol messages and their bytes, sent during the measurement window.
+#[derive(Default)]
+struct Traffic {
+    msgs: AtomicU64,
+    bytes: AtomicU64,
 }
 
 impl<D: Design> Run<D> {
     fn rng(&self, stream: u64) -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, stream))
+    }
+
+    /// Counts a message of `bytes` sent at `now`.
+    fn count(&self, now: Micros, bytes: usize) {
+        if self.window.contains(now) {
+            self.traffic.msgs.fetch_add(1, Ordering::Relaxed);
+            self.traffic
+                .bytes
+                .fetch_add(bytes as u64, Ordering::Relaxed);
+        }
     }
 }
 
@@ -143,7 +168,9 @@ async fn run_async<D: Design>(
         },
         window,
         drain: load.drain,
+        max_retries: load.max_retries,
         seed: config.seed,
+        traffic: Traffic::default(),
     });
 
     let mut inboxes = receivers.drain(..);
@@ -194,12 +221,19 @@ async fn run_async<D: Design>(
     for actor in 0..actors.db() + 1 {
         net.send_now(actor, Input::Stop);
     }
-    let mut metadata = 0u64;
+    let (mut metadata, mut remote_fetches, mut cpu_us) = (0u64, 0u64, 0f64);
     for n in nodes {
-        metadata += n.await.context("a node task failed")?;
+        let f = n.await.context("a node task failed")?;
+        metadata += f.metadata_bytes;
+        remote_fetches += f.remote_fetches;
+        cpu_us += f.cpu_us;
     }
     let (db_reads, db_writes) = db.await.context("the database task failed")?;
     let runtime_lag_us = net.mean_lag();
+    let run_traffic = (
+        run.traffic.msgs.load(Ordering::Relaxed),
+        run.traffic.bytes.load(Ordering::Relaxed),
+    );
     drop(run);
     drop(net);
     let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
@@ -211,80 +245,180 @@ async fn run_async<D: Design>(
             db_writes,
             metadata_bytes_per_key: metadata as f64 / (keys * config.servers as f64),
             runtime_lag_us,
+            remote_fetches,
+            server_cpu_us: cpu_us,
+            msgs: run_traffic.0,
+            bytes: run_traffic.1,
         },
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
     })
 }
 
+/// What a node reports at the end of the run.
+struct NodeFigures {
+    metadata_bytes: u64,
+    remote_fetches: u64,
+    /// CPU time spent in the design's handlers during the window.
+    cpu_us: f64,
+}
+
 /// A cache node: the design's server state machine behind its inbox.
-/// Returns the metadata bytes it holds at the end.
-async fn node_actor<D: Design>(run: Arc<Run<D>>, id: NodeId, mut inbox: Inbox<D::Msg>) -> u64 {
+async fn node_actor<D: Design>(
+    run: Arc<Run<D>>,
+    id: NodeId,
+    mut inbox: Inbox<D::Msg>,
+) -> NodeFigures {
     let mut server = D::server(id, &run.cluster);
-    let mut rng = run.rng(1_000 + id as u64);
-    let mut links = Links::default();
+    let mut node = NodeState {
+        id,
+        rng: run.rng(1_000 + id as u64),
+        links: Links::default(),
+        remote_clients: HashMap::new(),
+    };
     let mut out = Outbox::default();
     let net = &run.net;
-    server.on_start(net.clock.now(), &mut out);
+    let window = run.window;
+    let (mut cpu_ns, mut fetches_at_start, mut fetches_at_end) = (0u64, None, None);
+    let start = net.clock.now();
+    server.on_start(start, &mut out);
+    if let Some(every) = server.tick_interval() {
+        net.tick_at(start + every, id, Input::Tick);
+    }
     loop {
-        let now = net.clock.now();
-        flush_node(&run, id, now, &mut out, &mut rng, &mut links);
+        node.flush(&run, net.clock.now(), &mut out);
         let Some(delivery) = inbox.recv().await else {
             break;
         };
         let now = net.arrive(delivery.due);
+        if now >= window.start && fetches_at_start.is_none() {
+            fetches_at_start = Some(server.remote_fetches());
+        }
+        if now >= window.end && fetches_at_end.is_none() {
+            fetches_at_end = Some(server.remote_fetches());
+        }
+        let cpu = thread_cpu_ns();
         match delivery.item {
-            Input::FromPeer { from, msg } => server.on_message(now, from, msg, &mut out),
+            Input::FromPeer { from, msg, remote } => {
+                if let Peer::Client(c) = from {
+                    node.remember(c, remote);
+                }
+                server.on_message(now, from, msg, &mut out);
+            }
             Input::FromDb(reply) => server.on_db_reply(now, reply, &mut out),
+            Input::Tick => {
+                server.on_tick(now, &mut out);
+                if let Some(every) = server.tick_interval() {
+                    net.tick_at(now + every, id, Input::Tick);
+                }
+                if window.contains(now) {
+                    cpu_ns += thread_cpu_ns().saturating_sub(cpu);
+                }
+                // Ticks are not traffic: they never hold up quiescence.
+                continue;
+            }
             Input::Stop => break,
             _ => {}
         }
+        if window.contains(now) {
+            cpu_ns += thread_cpu_ns().saturating_sub(cpu);
+        }
         net.handled();
     }
-    server.metadata_bytes()
+    let end = server.remote_fetches();
+    NodeFigures {
+        metadata_bytes: server.metadata_bytes(),
+        remote_fetches: fetches_at_end.unwrap_or(end) - fetches_at_start.unwrap_or(end),
+        cpu_us: cpu_ns as f64 / 1e3,
+    }
 }
 
-fn flush_node<D: Design>(
-    run: &Run<D>,
+/// CPU time of the calling thread. Handlers never await, so the thread is
+/// the same before and after one.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes into the timespec we own.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    if ok {
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    } else {
+        0
+    }
+}
+
+/// A node's sending side.
+struct NodeState {
     id: NodeId,
-    now: Micros,
-    out: &mut Outbox<D::Msg>,
-    rng: &mut Xoshiro256PlusPlus,
-    links: &mut Links,
-) {
-    let lat = &run.latency;
-    for (to, msg) in out.sends.drain(..) {
-        match to {
-            Peer::Node(n) => {
-                let at = links.schedule(n, now, lat.node_node.sample(rng));
-                run.net.send_at(
-                    at,
-                    n,
-                    Input::FromPeer {
-                        from: Peer::Node(id),
-                        msg,
-                    },
-                );
-            }
-            Peer::Client(client) => {
-                let task = run.actors.client_task(client);
-                let at = links.schedule(task, now, lat.client_node.sample(rng));
-                run.net.send_at(
-                    at,
-                    task,
-                    Input::Reply {
-                        client,
-                        from: id,
-                        msg,
-                    },
-                );
+    rng: Xoshiro256PlusPlus,
+    links: Links,
+    /// Whether each client's latest message came from another machine: its
+    /// replies cross the same network.
+    remote_clients: HashMap<ClientId, bool>,
+}
+
+/// Past this many clients remembered, the oldest knowledge is dropped (a
+/// late reply then takes the local link).
+const REMEMBERED_CLIENTS: usize = 1 << 20;
+
+impl NodeState {
+    fn remember(&mut self, client: ClientId, remote: bool) {
+        if self.remote_clients.len() >= REMEMBERED_CLIENTS {
+            self.remote_clients.clear();
+        }
+        self.remote_clients.insert(client, remote);
+    }
+
+    fn flush<D: Design>(&mut self, run: &Run<D>, now: Micros, out: &mut Outbox<D::Msg>) {
+        let lat = &run.latency;
+        for (to, msg) in out.sends.drain(..) {
+            run.count(now, msg.encoded_bytes());
+            match to {
+                Peer::Node(n) => {
+                    let at = self
+                        .links
+                        .schedule(n, now, lat.node_node.sample(&mut self.rng));
+                    run.net.send_at(
+                        at,
+                        n,
+                        Input::FromPeer {
+                            from: Peer::Node(self.id),
+                            msg,
+                            remote: true,
+                        },
+                    );
+                }
+                Peer::Client(client) => {
+                    let task = run.actors.client_task(client);
+                    let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
+                    let link = if remote {
+                        &lat.node_node
+                    } else {
+                        &lat.client_node
+                    };
+                    let at = self.links.schedule(task, now, link.sample(&mut self.rng));
+                    run.net.send_at(
+                        at,
+                        task,
+                        Input::Reply {
+                            client,
+                            from: self.id,
+                            msg,
+                        },
+                    );
+                }
             }
         }
-    }
-    for req in out.db.drain(..) {
-        let db = run.actors.db();
-        let at = links.schedule(db, now, lat.node_db.sample(rng));
-        run.net.send_at(at, db, Input::ToDb { from: id, req });
+        for req in out.db.drain(..) {
+            run.count(now, req.encoded_bytes());
+            let db = run.actors.db();
+            let at = self
+                .links
+                .schedule(db, now, lat.node_db.sample(&mut self.rng));
+            run.net.send_at(at, db, Input::ToDb { from: self.id, req });
+        }
     }
 }
 
@@ -309,7 +443,7 @@ async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64
             continue;
         };
         let (r0, w0) = (db.reads, db.writes);
-        db.handle(from, req, &mut replies);
+        db.handle(now, from, req, &mut replies);
         if run.window.contains(now) {
             reads += db.reads - r0;
             writes += db.writes - w0;
@@ -363,7 +497,8 @@ impl Generator {
 struct ClientTask<D: Design> {
     run: Arc<Run<D>>,
     workload: Arc<dyn Workload>,
-    workflows: HashMap<ClientId, WorkflowRun<D::Client>>,
+    /// Workflows in flight by index; each knows its current session id.
+    workflows: HashMap<u64, WorkflowRun<D::Client>>,
     recorder: Recorder,
     rng: Xoshiro256PlusPlus,
     links: Links,
@@ -373,9 +508,10 @@ struct ClientTask<D: Design> {
 impl<D: Design> ClientTask<D> {
     fn start_workflow(&mut self, index: u64, intended_start: Micros, now: Micros) {
         let plan = self.workload.workflow(index);
-        self.workflows
-            .insert(index, WorkflowRun::new(index, plan, intended_start));
-        self.dispatch(index, now);
+        let run = WorkflowRun::new(plan, intended_start, self.run.max_retries);
+        let id = run.id;
+        self.workflows.insert(index, run);
+        self.dispatch(id, now);
     }
 
     /// The serverless runtime invokes the workflow's next function.
@@ -388,45 +524,62 @@ impl<D: Design> ClientTask<D> {
         );
     }
 
-    /// Returns true when a workflow finished.
+    /// Returns true when a workflow finished or gave up.
     fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
-        let (client, progress) = match input {
+        let (client, here, progress) = match input {
             Input::FunctionStart(client) => {
-                let Some(wf) = self.workflows.get_mut(&client) else {
+                // A dispatch of an attempt that has since aborted is stale.
+                let Some(wf) = self
+                    .workflows
+                    .get_mut(&workflow_of(client))
+                    .filter(|wf| wf.id == client)
+                else {
                     return false;
                 };
                 (
                     client,
+                    wf.node(),
                     wf.start_function(now, &self.run.cluster, &mut self.fx),
                 )
             }
             Input::Reply { client, from, msg } => {
-                let Some(wf) = self.workflows.get_mut(&client) else {
+                let Some(wf) = self
+                    .workflows
+                    .get_mut(&workflow_of(client))
+                    .filter(|wf| wf.id == client)
+                else {
                     return false;
                 };
-                (client, wf.on_reply(now, from, msg, &mut self.fx))
+                (client, wf.node(), wf.on_reply(now, from, msg, &mut self.fx))
             }
             _ => return false,
         };
-        let Some(wf) = self.workflows.get(&client) else {
+        let index = workflow_of(client);
+        let Some(wf) = self.workflows.get(&index) else {
             return false;
         };
-        let start = wf.intended_start;
+        let (start, next_id) = (wf.intended_start, wf.id);
         for (latency, is_read, served) in self.fx.completed.drain(..) {
             self.recorder.op_done(start, now, latency, is_read, served);
         }
         for (node, msg) in self.fx.sends.drain(..) {
-            let at = self.links.schedule(
-                node,
-                now,
-                self.run.latency.client_node.sample(&mut self.rng),
-            );
+            // A function talks to its own node over loopback; anything else
+            // (the scheduler's prepares, a remote cache) crosses the network.
+            let remote = here != Some(node);
+            let link = if remote {
+                &self.run.latency.node_node
+            } else {
+                &self.run.latency.client_node
+            };
+            let at = self.links.schedule(node, now, link.sample(&mut self.rng));
+            self.run.count(now, msg.encoded_bytes());
             self.run.net.send_at(
                 at,
                 node,
                 Input::FromPeer {
                     from: Peer::Client(client),
                     msg,
+                    remote,
                 },
             );
         }
@@ -436,9 +589,24 @@ impl<D: Design> ClientTask<D> {
                 self.dispatch(client, now);
                 false
             }
+            Progress::Retry => {
+                self.recorder.aborted(start);
+                if let Some(wf) = self.workflows.get_mut(&index) {
+                    let plan = self.workload.retry(wf.original(), wf.attempt);
+                    wf.restart_with(plan);
+                }
+                self.dispatch(next_id, now);
+                false
+            }
+            Progress::GaveUp => {
+                self.recorder.aborted(start);
+                self.recorder.workflow_failed(start);
+                self.workflows.remove(&index);
+                true
+            }
             Progress::Finished => {
-                self.workflows.remove(&client);
-                self.recorder.workflow_done(start, now);
+                let attempts = self.workflows.remove(&index).map_or(0, |wf| wf.attempt);
+                self.recorder.workflow_done(start, now, attempts);
                 true
             }
         }

@@ -162,6 +162,12 @@ impl<T: Send + 'static> Net<T> {
         self.delay(at, actor, item);
     }
 
+    /// Delivers a periodic tick at `at`. Ticks are not traffic: they do not
+    /// count as in flight, so background work never holds up quiescence.
+    pub fn tick_at(&self, at: Micros, actor: usize, item: T) {
+        self.delay(at, actor, item);
+    }
+
     fn delay(&self, at: Micros, actor: usize, item: T) {
         let timed = Timed {
             at,

@@ -1,9 +1,24 @@
-//! A workflow in flight: its plan, the function running now, and the client
+//! A workflow in flight: its plan, the step running now, and the client
 //! library (or, between functions, the causal context it exported). Pure, so
 //! every runtime drives workflows the same way.
+//!
+//! Steps, in order: the scheduler's `begin_workflow` (on the first function's
+//! session), then per function `begin_function`, its operations and
+//! `end_function`. Any step may abort; the workflow then starts over as a new
+//! session, with fresh values, until it commits or runs out of retries.
 
-use impls::{ClientId, ClientSession, Cluster, Micros, NodeId, Op, Poll, Served};
-use workloads::WorkflowPlan;
+use impls::{
+    ClientId, ClientSession, Cluster, Micros, NodeId, OpResult, Poll, Served, WorkflowPlan,
+};
+
+/// Session ids carry the attempt above the workflow index, so replies to an
+/// aborted attempt never reach its retry.
+const ATTEMPT_SHIFT: u32 = 40;
+
+/// The workflow index a session id belongs to.
+pub fn workflow_of(id: ClientId) -> u64 {
+    id & ((1 << ATTEMPT_SHIFT) - 1)
+}
 
 /// What a step of the workflow asks of the runtime.
 pub struct Effects<M> {
@@ -24,33 +39,54 @@ impl<M> Default for Effects<M> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Progress {
-    /// An operation waits for a node.
+    /// A step waits for a node.
     Waiting,
     /// The function finished; the runtime dispatches the next one.
     NextFunction,
+    /// The attempt aborted; the runtime dispatches the workflow's first
+    /// function again under the new session id.
+    Retry,
     Finished,
+    /// Aborted with no retries left.
+    GaveUp,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    BeginWorkflow,
+    BeginFunction,
+    Op(usize),
+    EndFunction,
 }
 
 pub struct WorkflowRun<C: ClientSession> {
+    /// The current attempt's session id.
     pub id: ClientId,
+    original: WorkflowPlan,
     plan: WorkflowPlan,
-    /// When the workflow was meant to start: latency is measured from here.
+    /// When the workflow was meant to start: latency, retries included, is
+    /// measured from here.
     pub intended_start: Micros,
+    pub attempt: u32,
+    max_retries: u32,
     function: usize,
-    op: usize,
+    step: Step,
     op_started: Micros,
     client: Option<C>,
     context: Option<C::Context>,
 }
 
 impl<C: ClientSession> WorkflowRun<C> {
-    pub fn new(id: ClientId, plan: WorkflowPlan, intended_start: Micros) -> Self {
+    pub fn new(plan: WorkflowPlan, intended_start: Micros, max_retries: u32) -> Self {
         WorkflowRun {
-            id,
-            plan,
+            id: plan.index,
+            plan: plan.clone(),
+            original: plan,
             intended_start,
+            attempt: 0,
+            max_retries,
             function: 0,
-            op: 0,
+            step: Step::BeginWorkflow,
             op_started: intended_start,
             client: None,
             context: Some(C::Context::default()),
@@ -74,12 +110,19 @@ impl<C: ClientSession> WorkflowRun<C> {
             return Progress::Finished;
         };
         let ctx = self.context.take().unwrap_or_default();
-        self.client = Some(C::resume(ctx, node, self.id, cluster));
-        self.op = 0;
-        self.advance(now, None, fx)
+        let mut client = C::resume(ctx, node, self.id, cluster);
+        let poll = if self.function == 0 {
+            self.step = Step::BeginWorkflow;
+            client.begin_workflow(&self.plan, &mut fx.sends)
+        } else {
+            self.step = Step::BeginFunction;
+            client.begin_function(&self.plan, self.function, &mut fx.sends)
+        };
+        self.client = Some(client);
+        self.advance(now, poll, fx)
     }
 
-    /// A node answered the running operation.
+    /// A node answered the running step.
     pub fn on_reply(
         &mut self,
         now: Micros,
@@ -91,41 +134,83 @@ impl<C: ClientSession> WorkflowRun<C> {
             return Progress::Waiting;
         };
         let poll = client.on_reply(from, msg, &mut fx.sends);
-        self.advance(now, Some(poll), fx)
+        self.advance(now, poll, fx)
     }
 
-    fn advance(
-        &mut self,
-        now: Micros,
-        mut poll: Option<Poll>,
-        fx: &mut Effects<C::Msg>,
-    ) -> Progress {
+    fn advance(&mut self, now: Micros, mut poll: Poll, fx: &mut Effects<C::Msg>) -> Progress {
         loop {
-            let ops = &self.plan.functions[self.function].ops;
-            match poll.take() {
-                Some(Poll::Pending) => return Progress::Waiting,
-                Some(Poll::Ready(done)) => {
-                    let is_read = matches!(ops[self.op], Op::Read(_));
-                    fx.completed
-                        .push((now - self.op_started, is_read, done.served));
-                    self.op += 1;
-                }
-                None => {}
+            let done = match poll {
+                Poll::Pending => return Progress::Waiting,
+                Poll::Ready(done) => done,
+            };
+            if done.result == OpResult::Aborted {
+                return self.abort();
             }
             let Some(client) = self.client.as_mut() else {
                 return Progress::Waiting;
             };
-            if self.op == ops.len() {
-                self.context = self.client.take().map(C::suspend);
-                self.function += 1;
-                return if self.function == self.plan.functions.len() {
-                    Progress::Finished
-                } else {
-                    Progress::NextFunction
-                };
-            }
-            self.op_started = now;
-            poll = Some(client.start(&ops[self.op], &mut fx.sends));
+            let ops = &self.plan.functions[self.function].ops;
+            let last = self.function + 1 == self.plan.functions.len();
+            let next = match self.step {
+                Step::BeginWorkflow => {
+                    self.step = Step::BeginFunction;
+                    poll = client.begin_function(&self.plan, self.function, &mut fx.sends);
+                    continue;
+                }
+                Step::BeginFunction => 0,
+                Step::Op(i) => {
+                    fx.completed.push((
+                        now - self.op_started,
+                        !ops[i].read_keys().is_empty(),
+                        done.served,
+                    ));
+                    i + 1
+                }
+                Step::EndFunction => {
+                    self.context = self.client.take().map(C::suspend);
+                    self.function += 1;
+                    return if last {
+                        Progress::Finished
+                    } else {
+                        Progress::NextFunction
+                    };
+                }
+            };
+            poll = match ops.get(next) {
+                Some(op) => {
+                    self.step = Step::Op(next);
+                    self.op_started = now;
+                    client.start(op, &mut fx.sends)
+                }
+                None => {
+                    self.step = Step::EndFunction;
+                    client.end_function(last, &mut fx.sends)
+                }
+            };
         }
+    }
+
+    /// Drops the attempt; the workflow will start over as a new session, or
+    /// gives up past the retry limit.
+    fn abort(&mut self) -> Progress {
+        self.client = None;
+        if self.attempt >= self.max_retries {
+            return Progress::GaveUp;
+        }
+        self.attempt += 1;
+        self.id = self.original.index | (u64::from(self.attempt) << ATTEMPT_SHIFT);
+        self.function = 0;
+        self.context = Some(C::Context::default());
+        Progress::Retry
+    }
+
+    /// The first attempt's plan, from which retries are made.
+    pub fn original(&self) -> &WorkflowPlan {
+        &self.original
+    }
+
+    /// Sets the plan of the retry about to start (new values, new placement).
+    pub fn restart_with(&mut self, plan: WorkflowPlan) {
+        self.plan = plan;
     }
 }

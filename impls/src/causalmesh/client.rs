@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::clock::VectorClock;
 use crate::design::{
     ClientId, ClientSession, Cluster, Completion, Op, OpResult, Poll, Served, WireSize,
 };
@@ -18,12 +19,17 @@ pub struct ClientContext {
     pub deps: Deps,
     /// Every write the workflow issued, with its value and dependencies.
     pub local: BTreeMap<Key, Meta>,
+    /// CausalMesh-TCC: what the workflow's transaction read, for repeatable reads.
+    pub read: BTreeMap<Key, Value>,
 }
 
 impl ClientContext {
     /// Joins a parallel branch's context into this one (§6).
     pub fn merge(&mut self, other: &ClientContext) {
         self.deps.merge(&other.deps);
+        for (k, v) in &other.read {
+            self.read.entry(*k).or_insert_with(|| v.clone());
+        }
         for meta in other.local.values() {
             self.keep_local(meta.clone());
         }
@@ -51,23 +57,129 @@ fn other_wins(mine: &Meta, other: &Meta) -> bool {
 
 impl WireSize for ClientContext {
     fn encoded_bytes(&self) -> usize {
-        self.deps.encoded_bytes() + self.local.values().map(Meta::encoded_bytes).sum::<usize>()
+        self.deps.encoded_bytes()
+            + self.local.values().map(Meta::encoded_bytes).sum::<usize>()
+            + self.read.values().map(|v| 8 + v.len()).sum::<usize>()
     }
 }
 
-enum Pending {
-    Read(Key),
-    /// A write awaiting its clock from the head.
-    Write(Key, Value),
+/// The operation in flight: its read keys and the answers so far, and the
+/// writes to send once the reads are in.
+struct Running {
+    keys: Vec<Key>,
+    answers: Vec<Option<Value>>,
+    writes: Vec<(Key, Value)>,
+    /// The whole operation is a transaction (a `Txn` result).
+    txn: bool,
+    asked_server: bool,
 }
 
-pub struct CausalMeshClient {
+/// The CausalMesh client library; `TCC` selects CausalMesh-TCC, where the
+/// whole workflow is one transaction and re-reads return the version read.
+pub struct CausalMeshClient<const TCC: bool> {
     ctx: ClientContext,
     node: NodeId,
-    pending: Option<Pending>,
+    running: Option<Running>,
 }
 
-impl ClientSession for CausalMeshClient {
+impl<const TCC: bool> CausalMeshClient<TCC> {
+    /// What the workflow can answer itself: its own writes (read-your-writes
+    /// without a round trip) and, in TCC, what its transaction already read.
+    fn known(&self, key: Key) -> Option<Value> {
+        self.ctx
+            .local
+            .get(&key)
+            .map(|m| m.version.value.clone())
+            .or_else(|| {
+                if TCC {
+                    self.ctx.read.get(&key).cloned()
+                } else {
+                    None
+                }
+            })
+    }
+
+    /// Sends what the running operation still needs, or completes it.
+    fn advance(&mut self, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        let Some(run) = self.running.as_mut() else {
+            return Poll::Pending;
+        };
+        let missing: Vec<Key> = run
+            .keys
+            .iter()
+            .zip(&run.answers)
+            .filter(|(_, a)| a.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        if !missing.is_empty() {
+            run.asked_server = true;
+            out.push((
+                self.node,
+                Msg::Read {
+                    keys: missing,
+                    deps: self.ctx.deps.clone(),
+                },
+            ));
+            return Poll::Pending;
+        }
+        if !run.writes.is_empty() {
+            run.asked_server = true;
+            let writes = run.writes.clone();
+            out.push((
+                self.node,
+                Msg::Write {
+                    writes,
+                    deps: self.ctx.deps.clone(),
+                    local: self.ctx.local.values().cloned().collect(),
+                },
+            ));
+            return Poll::Pending;
+        }
+        let Some(run) = self.running.take() else {
+            return Poll::Pending;
+        };
+        let values: Vec<Value> = run.answers.into_iter().flatten().collect();
+        let result = match (run.txn, values.len()) {
+            (true, _) => OpResult::Txn(values),
+            (false, 0) => OpResult::Written,
+            (false, _) => OpResult::Read(values.into_iter().next().unwrap_or_default()),
+        };
+        let served = if run.asked_server {
+            Served::Cache
+        } else {
+            Served::Client
+        };
+        Poll::Ready(Completion { result, served })
+    }
+
+    /// The head assigned `vc` to the running operation's writes.
+    fn written(&mut self, vc: VectorClock) {
+        let Some(run) = self.running.as_mut() else {
+            return;
+        };
+        let writes = std::mem::take(&mut run.writes);
+        let mut deps = self.ctx.deps.clone();
+        for (k, m) in &self.ctx.local {
+            deps.add(*k, &m.version.vc);
+        }
+        for (k, _) in &writes {
+            deps.add(*k, &vc);
+        }
+        for (key, value) in writes {
+            self.ctx.keep_local(Meta {
+                key,
+                head: self.node,
+                version: Version {
+                    value,
+                    vc: vc.clone(),
+                },
+                deps: deps.clone(),
+            });
+        }
+    }
+}
+
+impl<const TCC: bool> ClientSession for CausalMeshClient<TCC> {
     type Msg = Msg;
     type Context = ClientContext;
 
@@ -75,78 +187,58 @@ impl ClientSession for CausalMeshClient {
         CausalMeshClient {
             ctx,
             node,
-            pending: None,
+            running: None,
         }
     }
 
     fn start(&mut self, op: &Op, out: &mut Vec<(NodeId, Msg)>) -> Poll {
-        match op {
-            Op::Read(key) => {
-                // Read-your-writes without a round trip.
-                if let Some(own) = self.ctx.local.get(key) {
-                    return Poll::Ready(Completion {
-                        result: OpResult::Read(own.version.value.clone()),
-                        served: Served::Client,
-                    });
-                }
-                self.pending = Some(Pending::Read(*key));
-                out.push((
-                    self.node,
-                    Msg::Read {
-                        key: *key,
-                        deps: self.ctx.deps.clone(),
-                    },
-                ));
-            }
-            Op::Write(key, value) => {
-                self.pending = Some(Pending::Write(*key, value.clone()));
-                out.push((
-                    self.node,
-                    Msg::Write {
-                        key: *key,
-                        value: value.clone(),
-                        deps: self.ctx.deps.clone(),
-                        local: self.ctx.local.values().cloned().collect(),
-                    },
-                ));
-            }
-        }
-        Poll::Pending
+        let keys = op.read_keys().to_vec();
+        let answers = keys.iter().map(|&k| self.known(k)).collect();
+        self.running = Some(Running {
+            keys,
+            answers,
+            writes: op
+                .writes()
+                .into_iter()
+                .map(|(k, v)| (k, v.clone()))
+                .collect(),
+            txn: matches!(op, Op::ReadTxn(_) | Op::ReadWriteTxn { .. }),
+            asked_server: false,
+        });
+        self.advance(out)
     }
 
-    fn on_reply(&mut self, _from: NodeId, msg: Msg, _out: &mut Vec<(NodeId, Msg)>) -> Poll {
-        match (self.pending.take(), msg) {
-            (Some(Pending::Read(key)), Msg::ReadReply { value, vc }) => {
-                // The key's dependency is the C-cache clock, not only the
-                // winning version's: the reader has now seen all of it.
-                self.ctx.deps.add(key, &vc);
-                Poll::Ready(Completion {
-                    result: OpResult::Read(value),
-                    served: Served::Cache,
-                })
-            }
-            (Some(Pending::Write(key, value)), Msg::WriteReply { vc }) => {
-                let mut deps = self.ctx.deps.clone();
-                for (k, m) in &self.ctx.local {
-                    deps.add(*k, &m.version.vc);
-                }
-                let meta = Meta {
-                    key,
-                    version: Version { value, vc },
-                    deps,
+    fn on_reply(&mut self, _from: NodeId, msg: Msg, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        match msg {
+            Msg::ReadReply { values } => {
+                let Some(run) = self.running.as_mut() else {
+                    return Poll::Pending;
                 };
-                self.ctx.keep_local(meta);
-                Poll::Ready(Completion {
-                    result: OpResult::Written,
-                    served: Served::Cache,
-                })
+                let mut values = values.into_iter();
+                for (key, answer) in run.keys.iter().zip(run.answers.iter_mut()) {
+                    if answer.is_some() {
+                        continue;
+                    }
+                    let Some((value, vc)) = values.next() else {
+                        break;
+                    };
+                    // The key's dependency is the C-cache entry's joined clock,
+                    // not only the winning version's: the reader has seen all of it.
+                    self.ctx.deps.add(*key, &vc);
+                    if TCC {
+                        self.ctx.read.insert(*key, value.clone());
+                    }
+                    *answer = Some(value);
+                }
             }
-            // Anything else is not an answer to the running operation.
-            (pending, _) => {
-                self.pending = pending;
-                Poll::Pending
+            Msg::WriteReply { vc } => self.written(vc),
+            Msg::Abort => {
+                self.running = None;
+                return Poll::aborted();
             }
+            Msg::Read { .. } | Msg::Write { .. } | Msg::Propagate { .. } => return Poll::Pending,
         }
+        self.advance(out)
     }
 
     fn suspend(self) -> ClientContext {

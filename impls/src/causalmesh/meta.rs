@@ -1,12 +1,14 @@
 use serde::{Deserialize, Serialize};
 
-use crate::version::{Deps, Key, Version};
+use crate::version::{Deps, Key, NodeId, Version};
 
 /// A written version with the dependencies it was written under (the
 /// reference's `Meta`). Two Metas are the same write iff key and clock match.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Meta {
     pub key: Key,
+    /// The server that assigned the clock.
+    pub head: NodeId,
     pub version: Version,
     pub deps: Deps,
 }

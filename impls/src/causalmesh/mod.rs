@@ -6,6 +6,7 @@
 mod caches;
 mod client;
 mod meta;
+mod multiversion;
 mod server;
 #[cfg(test)]
 mod tests;
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use client::{CausalMeshClient, ClientContext};
 pub use meta::Meta;
-pub use server::CausalMeshServer;
+pub use server::{CausalMeshServer, ReadAnswer};
 
 use crate::clock::VectorClock;
 use crate::design::{Cluster, Design, WireSize};
@@ -31,32 +32,36 @@ pub enum Lap {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Msg {
-    /// ClientRead: integrate the client's dependencies, then read `key`.
+    /// ClientRead, or a read-only transaction over several keys: integrate
+    /// the client's dependencies, then read the keys at one instant.
     Read {
-        key: Key,
+        keys: Vec<Key>,
         deps: Deps,
     },
+    /// Per key read: the value and the joined clock of its C-cache entry.
     ReadReply {
-        value: Value,
-        vc: VectorClock,
+        values: Vec<(Value, VectorClock)>,
     },
-    /// ClientWrite: the client's dependencies and all its earlier writes
-    /// (`local`) travel with the write (§5.2).
+    /// ClientWrite of one key, or of a transaction's writes together: the
+    /// client's dependencies and all its earlier writes (`local`) travel with
+    /// it (§5.2).
     Write {
-        key: Key,
-        value: Value,
+        writes: Vec<(Key, Value)>,
         deps: Deps,
         local: Vec<Meta>,
     },
     WriteReply {
         vc: VectorClock,
     },
-    /// ServerWrite: the write travelling the ring from its head.
+    /// ServerWrite: a write (or a transaction's writes) travelling the ring
+    /// from its head.
     Propagate {
-        write: Meta,
+        writes: Vec<Meta>,
         head: NodeId,
         lap: Lap,
     },
+    /// CausalMesh-TCC: no kept version fits the transaction's snapshot.
+    Abort,
 }
 
 impl WireSize for Msg {
@@ -64,19 +69,38 @@ impl WireSize for Msg {
         const HEADER: usize = 16;
         HEADER
             + match self {
-                Msg::Read { deps, .. } => 8 + deps.encoded_bytes(),
-                Msg::ReadReply { value, vc } => value.len() + vc.encoded_bytes(),
+                Msg::Read { keys, deps } => 8 * keys.len() + deps.encoded_bytes(),
+                Msg::ReadReply { values } => values
+                    .iter()
+                    .map(|(v, vc)| v.len() + vc.encoded_bytes())
+                    .sum(),
                 Msg::Write {
-                    value, deps, local, ..
+                    writes,
+                    deps,
+                    local,
                 } => {
-                    8 + value.len()
+                    writes.iter().map(|(_, v)| 8 + v.len()).sum::<usize>()
                         + deps.encoded_bytes()
                         + local.iter().map(Meta::encoded_bytes).sum::<usize>()
                 }
                 Msg::WriteReply { vc } => vc.encoded_bytes(),
-                Msg::Propagate { write, .. } => 8 + write.encoded_bytes(),
+                Msg::Propagate { writes, .. } => {
+                    8 + writes.iter().map(Meta::encoded_bytes).sum::<usize>()
+                }
+                Msg::Abort => 0,
             }
     }
+}
+
+/// CausalMesh proper, or its read-write transactional variant.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Mode {
+    /// Causal consistency; reads, writes and read-only transactions never
+    /// abort and never coordinate.
+    Causal,
+    /// Transactional causal consistency over the whole workflow: reads come
+    /// from a bounded multi-version C-cache and may abort (§8).
+    Transactional,
 }
 
 pub struct CausalMesh;
@@ -84,12 +108,30 @@ pub struct CausalMesh;
 impl Design for CausalMesh {
     const NAME: &'static str = "causalmesh";
     const CAUSAL: bool = true;
+    const ABOUT: &'static str = "causal consistency and read-only transactions under roaming; two-lap ring propagation, lazy integration";
 
     type Msg = Msg;
     type Server = CausalMeshServer;
-    type Client = CausalMeshClient;
+    type Client = CausalMeshClient<false>;
 
     fn server(id: NodeId, cluster: &Cluster) -> CausalMeshServer {
-        CausalMeshServer::new(id, cluster)
+        CausalMeshServer::new(id, cluster, Mode::Causal)
+    }
+}
+
+pub struct CausalMeshTcc;
+
+impl Design for CausalMeshTcc {
+    const NAME: &'static str = "causalmesh-tcc";
+    const CAUSAL: bool = true;
+    const ABORT_FREE: bool = false;
+    const ABOUT: &'static str = "transactional causal consistency over the whole workflow from a bounded multi-version cache";
+
+    type Msg = Msg;
+    type Server = CausalMeshServer;
+    type Client = CausalMeshClient<true>;
+
+    fn server(id: NodeId, cluster: &Cluster) -> CausalMeshServer {
+        CausalMeshServer::new(id, cluster, Mode::Transactional)
     }
 }

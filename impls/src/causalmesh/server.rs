@@ -10,7 +10,8 @@ use crate::version::{Deps, Key, NodeId, Register, Value, Version};
 
 use super::caches::{ConsistentCache, InconsistentCache};
 use super::meta::Meta;
-use super::{Lap, Msg};
+use super::multiversion::Multiversion;
+use super::{Lap, Mode, Msg};
 
 pub struct CausalMeshServer {
     id: NodeId,
@@ -19,17 +20,34 @@ pub struct CausalMeshServer {
     gvc: VectorClock,
     ccache: ConsistentCache,
     icache: InconsistentCache,
+    /// CausalMesh-TCC's bounded version history; `None` for CausalMesh.
+    versions: Option<Multiversion>,
     next_db_request: u64,
 }
 
+/// What a read needs from the C-cache: the newest value (CausalMesh), or a
+/// version compatible with the transaction's reads (CausalMesh-TCC).
+pub enum ReadAnswer {
+    Values(Vec<(Value, VectorClock)>),
+    /// No kept version fits the transaction's snapshot.
+    Abort,
+}
+
 impl CausalMeshServer {
-    pub fn new(id: NodeId, cluster: &Cluster) -> CausalMeshServer {
+    pub fn new(id: NodeId, cluster: &Cluster, mode: Mode) -> CausalMeshServer {
         CausalMeshServer {
             id,
             servers: cluster.servers,
             gvc: VectorClock::zero(cluster.servers),
             ccache: ConsistentCache::preloaded(cluster.servers, cluster.keys, cluster.value_size),
             icache: InconsistentCache::default(),
+            versions: match mode {
+                Mode::Causal => None,
+                Mode::Transactional => Some(Multiversion::new(
+                    cluster.options.tcc_versions,
+                    cluster.servers,
+                )),
+            },
             next_db_request: 0,
         }
     }
@@ -53,20 +71,48 @@ impl CausalMeshServer {
         self.icache.contains(key, vc)
     }
 
-    /// ClientRead (§5.5): never blocks, never asks another server.
-    pub fn client_read(&mut self, key: Key, deps: &Deps) -> (Value, VectorClock) {
+    /// ClientRead and the read-only transaction (§5.5, §7): integrate the
+    /// client's dependencies, then read every key from the C-cache at one
+    /// instant, which is a causal cut, so the values form a causal snapshot.
+    /// Never blocks, never asks another server. In TCC mode the dependencies
+    /// are the transaction's reads, and each key gets the newest kept version
+    /// compatible with them (§8), or the transaction aborts.
+    pub fn read(&mut self, keys: &[Key], deps: &Deps) -> ReadAnswer {
         self.integrate(deps.iter().map(|(k, vc)| (k, vc.clone())).collect());
-        let reg = self.ccache.get(key);
-        (reg.value.clone(), reg.vc.clone())
+        let Some(versions) = &self.versions else {
+            let values = keys
+                .iter()
+                .map(|&k| {
+                    let reg = self.ccache.get(k);
+                    (reg.value.clone(), reg.vc.clone())
+                })
+                .collect();
+            return ReadAnswer::Values(values);
+        };
+        let mut reads: Vec<(Key, &VectorClock)> = deps.iter().collect();
+        let mut values = Vec::with_capacity(keys.len());
+        for &k in keys {
+            // The client answers re-reads itself, so each key is new here.
+            match versions.choose(k, self.ccache.get(k), &reads) {
+                Some(reg) => {
+                    values.push((reg.value.clone(), reg.vc.clone()));
+                    reads.push((k, &reg.vc));
+                }
+                None => return ReadAnswer::Abort,
+            }
+        }
+        ReadAnswer::Values(values)
     }
 
-    /// ClientWrite at the head (§5.2): assigns the write its clock, keeps it
-    /// (and the client's earlier writes) in the I-cache, writes it behind to
-    /// the database and starts its first lap. Replies without waiting.
+    /// ClientWrite at the head (§5.2): assigns the writes one clock, keeps
+    /// them (and the client's earlier writes) in the I-cache, writes them
+    /// behind to the database and starts their first lap. Replies without
+    /// waiting. Several writes of one transaction share the clock and depend
+    /// on each other, so integrating any of them pulls in all: they become
+    /// visible together.
     pub fn client_write(
         &mut self,
-        key: Key,
-        value: Value,
+        writes: Vec<(Key, Value)>,
         mut deps: Deps,
         local: Vec<Meta>,
         out: &mut Outbox<Msg>,
@@ -82,28 +128,39 @@ impl CausalMeshServer {
             deps.add(m.key, &m.version.vc);
         }
         self.gvc.increment(self.id);
-        let write = Meta {
-            key,
-            version: Version {
-                value,
-                vc: self.gvc.clone(),
-            },
-            deps,
-        };
+        let vc = self.gvc.clone();
+        for (k, _) in &writes {
+            deps.add(*k, &vc);
+        }
+        let batch: Vec<Meta> = writes
+            .into_iter()
+            .map(|(key, value)| Meta {
+                key,
+                head: self.id,
+                version: Version {
+                    value,
+                    vc: vc.clone(),
+                },
+                deps: deps.clone(),
+            })
+            .collect();
         for m in local {
             self.keep_inconsistent(m);
         }
-        self.keep_inconsistent(write.clone());
-        out.to_db(DbRequest::Merge {
-            id: self.db_request_id(),
-            key,
-            version: write.version.clone(),
-        });
-        let vc = write.version.vc.clone();
+        for w in &batch {
+            self.keep_inconsistent(w.clone());
+            // Written behind without dependencies, as the prototype does.
+            out.to_db(DbRequest::Merge {
+                id: self.db_request_id(),
+                key: w.key,
+                version: w.version.clone(),
+                deps: Deps::new(),
+            });
+        }
         out.send(
             Peer::Node(self.successor()),
             Msg::Propagate {
-                write,
+                writes: batch,
                 head: self.id,
                 lap: Lap::First,
             },
@@ -113,33 +170,34 @@ impl CausalMeshServer {
 
     /// ServerWrite (§5.3): the first lap fills every I-cache; the tail
     /// integrates at the end of the second lap.
-    pub fn propagate(&mut self, write: Meta, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
-        match (self.is_tail_of(head), lap) {
-            (false, Lap::First) => {
-                self.keep_inconsistent(write.clone());
-                self.forward(write, head, Lap::First, out);
+    pub fn propagate(&mut self, writes: Vec<Meta>, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
+        let tail = self.is_tail_of(head);
+        if lap == Lap::First {
+            for w in &writes {
+                self.keep_inconsistent(w.clone());
             }
-            (false, Lap::Second) => self.forward(write, head, Lap::Second, out),
-            (true, Lap::First) => {
-                self.keep_inconsistent(write.clone());
-                self.forward(write, head, Lap::Second, out);
-            }
+        }
+        match (tail, lap) {
+            (false, lap) => self.forward(writes, head, lap, out),
+            (true, Lap::First) => self.forward(writes, head, Lap::Second, out),
             (true, Lap::Second) => {
-                self.gvc.merge(&write.version.vc);
-                // Integrating the write's own clock pulls it out of the
-                // I-cache together with its dependencies.
-                let mut needs: Vec<(Key, VectorClock)> =
-                    write.deps.iter().map(|(k, vc)| (k, vc.clone())).collect();
-                needs.push((write.key, write.version.vc));
+                // Integrating the writes' own clocks pulls them out of the
+                // I-cache together with their dependencies.
+                let mut needs = Vec::new();
+                for w in &writes {
+                    self.gvc.merge(&w.version.vc);
+                    needs.extend(w.deps.iter().map(|(k, vc)| (k, vc.clone())));
+                    needs.push((w.key, w.version.vc.clone()));
+                }
                 self.integrate(needs);
             }
         }
     }
 
-    fn forward(&self, write: Meta, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
+    fn forward(&self, writes: Vec<Meta>, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
         out.send(
             Peer::Node(self.successor()),
-            Msg::Propagate { write, head, lap },
+            Msg::Propagate { writes, head, lap },
         );
     }
 
@@ -148,6 +206,9 @@ impl CausalMeshServer {
     /// was integrated with its causal past, so keeping it would only grow
     /// the I-cache.
     fn keep_inconsistent(&mut self, meta: Meta) {
+        if let Some(versions) = &mut self.versions {
+            versions.received(meta.key, meta.head, &meta.version.vc);
+        }
         if !self.ccache.covers(meta.key, &meta.version.vc) {
             self.icache.add(meta);
         }
@@ -171,8 +232,12 @@ impl CausalMeshServer {
                 }
             }
         }
-        for (key, reg) in &todo {
-            self.ccache.merge(*key, reg);
+        for (key, reg) in todo {
+            let before = self.versions.as_ref().map(|_| self.ccache.get(key).clone());
+            self.ccache.merge(key, &reg);
+            if let (Some(versions), Some(before)) = (&mut self.versions, before) {
+                versions.record(key, &before, self.ccache.get(key));
+            }
         }
         self.debug_assert_causal_cut(&needs, &pulled_deps);
     }
@@ -212,22 +277,24 @@ impl ServerNode for CausalMeshServer {
 
     fn on_message(&mut self, _now: Micros, from: Peer, msg: Msg, out: &mut Outbox<Msg>) {
         match msg {
-            Msg::Read { key, deps } => {
-                let (value, vc) = self.client_read(key, &deps);
-                out.send(from, Msg::ReadReply { value, vc });
+            Msg::Read { keys, deps } => {
+                let reply = match self.read(&keys, &deps) {
+                    ReadAnswer::Values(values) => Msg::ReadReply { values },
+                    ReadAnswer::Abort => Msg::Abort,
+                };
+                out.send(from, reply);
             }
             Msg::Write {
-                key,
-                value,
+                writes,
                 deps,
                 local,
             } => {
-                let vc = self.client_write(key, value, deps, local, out);
+                let vc = self.client_write(writes, deps, local, out);
                 out.send(from, Msg::WriteReply { vc });
             }
-            Msg::Propagate { write, head, lap } => self.propagate(write, head, lap, out),
+            Msg::Propagate { writes, head, lap } => self.propagate(writes, head, lap, out),
             // Replies travel to clients only; a misrouted one carries nothing to do.
-            Msg::ReadReply { .. } | Msg::WriteReply { .. } => {}
+            Msg::ReadReply { .. } | Msg::WriteReply { .. } | Msg::Abort => {}
         }
     }
 
@@ -236,8 +303,13 @@ impl ServerNode for CausalMeshServer {
     fn on_db_reply(&mut self, _now: Micros, _reply: DbReply, _out: &mut Outbox<Msg>) {}
 
     fn metadata_bytes(&self) -> u64 {
+        let history = self
+            .versions
+            .as_ref()
+            .map_or(0, Multiversion::metadata_bytes);
         self.gvc.encoded_bytes() as u64
             + self.ccache.metadata_bytes()
             + self.icache.metadata_bytes()
+            + history
     }
 }

@@ -16,6 +16,8 @@ pub struct Eventual;
 impl Design for Eventual {
     const NAME: &'static str = "eventual";
     const CAUSAL: bool = false;
+    const ABOUT: &'static str =
+        "DAX-like per-node TTL cache with write-through: the anomaly-prone reference";
 
     type Msg = Msg;
     type Server = EventualServer;
@@ -88,9 +90,12 @@ impl ServerNode for EventualServer {
 
     fn on_db_reply(&mut self, now: Micros, reply: DbReply, out: &mut Outbox<Msg>) {
         let (id, key, fetched) = match reply {
-            DbReply::Got { id, key, register } => (id, key, register.map(|r| r.value)),
+            DbReply::Got {
+                id, key, register, ..
+            } => (id, key, register.map(|r| r.value)),
             DbReply::Written { id, key } => (id, key, None),
-            DbReply::Notify { .. } => return,
+            // Notifications and versioned-storage replies are for other designs.
+            _ => return,
         };
         match self.db.complete(id) {
             Some(Waiter::Read { client }) => {

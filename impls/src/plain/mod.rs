@@ -59,8 +59,42 @@ impl WireSize for NoContext {
     }
 }
 
+/// Without a protocol to make them atomic, a transaction runs as its reads
+/// and then its writes, one after another.
 pub struct PlainClient {
     node: NodeId,
+    /// Steps of the running operation not yet sent, in order.
+    queued: std::collections::VecDeque<Msg>,
+    /// Values read so far by the running transaction.
+    read: Vec<Value>,
+    /// Whether any step went to the database.
+    from_db: bool,
+    txn: bool,
+}
+
+impl PlainClient {
+    fn send_next(&mut self, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        match self.queued.pop_front() {
+            Some(msg) => {
+                out.push((self.node, msg));
+                Poll::Pending
+            }
+            None => Poll::Ready(Completion {
+                result: if self.txn {
+                    OpResult::Txn(std::mem::take(&mut self.read))
+                } else if let Some(v) = self.read.pop() {
+                    OpResult::Read(v)
+                } else {
+                    OpResult::Written
+                },
+                served: if self.from_db {
+                    Served::Database
+                } else {
+                    Served::Cache
+                },
+            }),
+        }
+    }
 }
 
 impl ClientSession for PlainClient {
@@ -68,36 +102,42 @@ impl ClientSession for PlainClient {
     type Context = NoContext;
 
     fn resume(_ctx: NoContext, node: NodeId, _id: ClientId, _cluster: &Cluster) -> Self {
-        PlainClient { node }
+        PlainClient {
+            node,
+            queued: std::collections::VecDeque::new(),
+            read: Vec::new(),
+            from_db: false,
+            txn: false,
+        }
     }
 
     fn start(&mut self, op: &Op, out: &mut Vec<(NodeId, Msg)>) -> Poll {
-        let msg = match op {
-            Op::Read(key) => Msg::Read { key: *key },
-            Op::Write(key, value) => Msg::Write {
-                key: *key,
+        self.read.clear();
+        self.from_db = false;
+        self.txn = matches!(op, Op::ReadTxn(_) | Op::ReadWriteTxn { .. });
+        self.queued = op
+            .read_keys()
+            .iter()
+            .map(|&key| Msg::Read { key })
+            .chain(op.writes().into_iter().map(|(key, value)| Msg::Write {
+                key,
                 value: value.clone(),
-            },
-        };
-        out.push((self.node, msg));
-        Poll::Pending
+            }))
+            .collect();
+        self.send_next(out)
     }
 
-    fn on_reply(&mut self, _from: NodeId, msg: Msg, _out: &mut Vec<(NodeId, Msg)>) -> Poll {
-        let (result, from_db) = match msg {
-            Msg::ReadReply { value, from_db } => (OpResult::Read(value), from_db),
+    fn on_reply(&mut self, _from: NodeId, msg: Msg, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        match msg {
+            Msg::ReadReply { value, from_db } => {
+                self.read.push(value);
+                self.from_db |= from_db;
+            }
             // Writes go through to the database before they are acknowledged.
-            Msg::WriteReply => (OpResult::Written, true),
+            Msg::WriteReply => self.from_db = true,
             Msg::Read { .. } | Msg::Write { .. } => return Poll::Pending,
-        };
-        Poll::Ready(Completion {
-            result,
-            served: if from_db {
-                Served::Database
-            } else {
-                Served::Cache
-            },
-        })
+        }
+        self.send_next(out)
     }
 
     fn suspend(self) -> NoContext {

@@ -11,6 +11,7 @@ pub struct NoCache;
 impl Design for NoCache {
     const NAME: &'static str = "nocache";
     const CAUSAL: bool = false;
+    const ABOUT: &'static str = "every operation goes to the database";
 
     type Msg = Msg;
     type Server = NoCacheServer;
@@ -54,7 +55,8 @@ impl ServerNode for NoCacheServer {
         let (id, value) = match reply {
             DbReply::Got { id, register, .. } => (id, register.map(|r| r.value)),
             DbReply::Written { id, .. } => (id, None),
-            DbReply::Notify { .. } => return,
+            // Notifications and versioned-storage replies are for other designs.
+            _ => return,
         };
         match self.db.complete(id) {
             Some(Waiter::Read { client }) => {

@@ -1,0 +1,416 @@
+//! The HydroCache client library. It also plays the scheduler's part: the
+//! conservative version query and key shipping before the workflow (§1.5),
+//! the optimistic prepare before each function (§1.6, §13.2), the buffered
+//! writes of the last function (§1.8, §13) and the clean-ups (§1.9).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::marker::PhantomData;
+
+use crate::design::{
+    ClientId, ClientSession, Cluster, Completion, Op, OpResult, Poll, Served, WireSize,
+    WorkflowPlan,
+};
+use crate::version::{Deps, Key, NodeId, Value};
+
+use super::conservative::{Pinned, plan_shipping};
+use super::optimistic::{Frontier, Held};
+use super::snapshot::Holder;
+use super::variant::{Protocol, Variant};
+use super::{Flavor, Msg};
+
+/// What travels with the workflow from function to function.
+#[derive(Clone, Default, Debug)]
+pub struct HydroContext {
+    /// The clock of every version read, per key: R of §1.6 (the artifact's
+    /// ru) and D of §1.8, the deps of the final writes.
+    pub read: Deps,
+    /// F of §1.6 (the artifact's su).
+    pub frontier: Frontier,
+    /// Writes buffered until the last function (§1.8, §13).
+    pub writes: BTreeMap<Key, Value>,
+    /// Nodes holding this workflow's snapshots, for the clean-up.
+    pub hosts: BTreeSet<NodeId>,
+}
+
+impl WireSize for HydroContext {
+    fn encoded_bytes(&self) -> usize {
+        self.read.encoded_bytes()
+            + self.frontier.encoded_bytes()
+            + self.writes.values().map(|v| 8 + v.len()).sum::<usize>()
+            + 8 * self.hosts.len()
+    }
+}
+
+/// What the session waits for.
+enum Waiting {
+    Nothing,
+    /// Version-query replies (§1.5 step 2).
+    Chains {
+        from: BTreeSet<NodeId>,
+        pinned: Vec<Pinned>,
+    },
+    /// Key-shipping acknowledgements (§1.5 step 5).
+    Shipped {
+        from: BTreeSet<NodeId>,
+    },
+    Prepared,
+    /// A read op: its values, `None` where the node answers.
+    Read {
+        values: Vec<Option<Value>>,
+        remote: Vec<Key>,
+        txn: bool,
+        writes: Vec<(Key, Value)>,
+    },
+    Committed,
+}
+
+pub struct HydroClient<F> {
+    ctx: HydroContext,
+    node: NodeId,
+    id: ClientId,
+    servers: usize,
+    variant: Variant,
+    /// Reproduce the artifact's su -> ru copy (§13.2).
+    su_ru_defect: bool,
+    function: usize,
+    waiting: Waiting,
+    _flavor: PhantomData<fn() -> F>,
+}
+
+impl<F: Flavor> HydroClient<F> {
+    fn holder(&self) -> Holder {
+        self.variant.holder(self.function)
+    }
+
+    /// Where clean-ups go: every server (§13), or the nodes holding snapshots (§1.9).
+    fn cleanup_targets(&self) -> Vec<NodeId> {
+        if self.variant.involves_all_servers() {
+            (0..self.servers).collect()
+        } else {
+            self.ctx.hosts.iter().copied().collect()
+        }
+    }
+
+    fn clean_up(&self, out: &mut Vec<(NodeId, Msg)>) {
+        for node in self.cleanup_targets() {
+            out.push((node, Msg::CleanUp { workflow: self.id }));
+        }
+    }
+
+    /// Aborts the workflow, releasing its snapshots first (§1.6, §13.2).
+    fn abort(&mut self, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        self.waiting = Waiting::Nothing;
+        self.clean_up(out);
+        Poll::aborted()
+    }
+
+    fn ready(result: OpResult, served: Served) -> Poll {
+        Poll::Ready(Completion { result, served })
+    }
+
+    /// Every key-shipping request once all chains are in (§1.5 steps 3-4).
+    fn ship(&mut self, pinned: &[Pinned], out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        let shipping = plan_shipping(pinned, self.variant.fetches_every_newer());
+        let from = shipping.keys().copied().collect();
+        for (node, fetches) in shipping {
+            out.push((
+                node,
+                Msg::KeyShipping {
+                    workflow: self.id,
+                    fetches,
+                },
+            ));
+        }
+        self.waiting = Waiting::Shipped { from };
+        Poll::Pending
+    }
+
+    /// The check passed: this snapshot's chains join F (su).
+    fn prepared(&mut self, chains: Vec<(Key, crate::clock::VectorClock)>) -> Poll {
+        let joined = self.variant.artifact;
+        for (key, vc) in chains {
+            let held = Held {
+                vc,
+                node: self.node,
+                holder: self.holder(),
+            };
+            self.ctx.frontier.add(key, held, joined);
+        }
+        if self.su_ru_defect && self.variant.artifact {
+            // The prototype copies the returned su into ru as well (§13.2).
+            self.ctx.read.merge(&self.ctx.frontier.joined());
+        }
+        Self::ready(OpResult::Done, Served::Cache)
+    }
+
+    fn finish_read(
+        &mut self,
+        versions: Vec<(Value, crate::clock::VectorClock)>,
+        out: &mut Vec<(NodeId, Msg)>,
+    ) -> Poll {
+        let Waiting::Read {
+            mut values,
+            remote,
+            txn,
+            writes,
+        } = std::mem::replace(&mut self.waiting, Waiting::Nothing)
+        else {
+            return Poll::Pending;
+        };
+        if versions.len() != remote.len() {
+            return self.abort(out);
+        }
+        let served = if remote.is_empty() {
+            Served::Client
+        } else {
+            Served::Cache
+        };
+        let mut answers = remote.iter().zip(versions);
+        for slot in values.iter_mut().filter(|v| v.is_none()) {
+            if let Some((key, (value, vc))) = answers.next() {
+                self.ctx.read.add(*key, &vc);
+                *slot = Some(value);
+            }
+        }
+        self.ctx.writes.extend(writes);
+        let mut values: Vec<Value> = values.into_iter().flatten().collect();
+        let result = match (txn, values.pop()) {
+            (false, Some(value)) => OpResult::Read(value),
+            (_, last) => {
+                values.extend(last);
+                OpResult::Txn(values)
+            }
+        };
+        Self::ready(result, served)
+    }
+}
+
+impl<F: Flavor> ClientSession for HydroClient<F> {
+    type Msg = Msg;
+    type Context = HydroContext;
+
+    fn resume(ctx: HydroContext, node: NodeId, id: ClientId, cluster: &Cluster) -> Self {
+        HydroClient {
+            ctx,
+            node,
+            id,
+            servers: cluster.servers,
+            variant: F::VARIANT,
+            su_ru_defect: cluster.options.hydrocache_opt_su_ru_defect,
+            function: 0,
+            waiting: Waiting::Nothing,
+            _flavor: PhantomData,
+        }
+    }
+
+    /// Conservative: the version query goes to the caches hosting functions
+    /// that read (§1.5 step 1), or to all N servers for one snapshot each
+    /// (Prepare1, §13.1).
+    fn begin_workflow(&mut self, plan: &WorkflowPlan, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        if self.variant.protocol != Protocol::Conservative {
+            return Poll::done();
+        }
+        let full = plan.full_read_set();
+        let mut queries: BTreeMap<NodeId, Vec<(Holder, Vec<Key>)>> = BTreeMap::new();
+        if self.variant.involves_all_servers() {
+            if !full.is_empty() {
+                for node in 0..self.servers {
+                    queries.insert(node, vec![(Holder::Node, full.clone())]);
+                }
+            }
+        } else {
+            for (i, f) in plan.functions.iter().enumerate() {
+                let mut reads: Vec<Key> = f.read_set().collect();
+                reads.sort_unstable();
+                reads.dedup();
+                if !reads.is_empty() {
+                    queries
+                        .entry(f.node)
+                        .or_default()
+                        .push((self.variant.holder(i), reads));
+                }
+            }
+        }
+        if queries.is_empty() {
+            return Poll::done();
+        }
+        self.ctx.hosts = queries.keys().copied().collect();
+        for (node, holders) in queries {
+            out.push((
+                node,
+                Msg::VersionQuery {
+                    workflow: self.id,
+                    holders,
+                    full_read_set: full.clone(),
+                },
+            ));
+        }
+        self.waiting = Waiting::Chains {
+            from: self.ctx.hosts.clone(),
+            pinned: Vec::new(),
+        };
+        Poll::Pending
+    }
+
+    /// Optimistic: the function's cache pins a snapshot and checks it
+    /// against R and F (§1.6; Prepare with upstream, §13.2).
+    fn begin_function(
+        &mut self,
+        plan: &WorkflowPlan,
+        function: usize,
+        out: &mut Vec<(NodeId, Msg)>,
+    ) -> Poll {
+        self.function = function;
+        let Some(f) = plan.functions.get(function) else {
+            return Poll::done();
+        };
+        let mut reads: Vec<Key> = f.read_set().collect();
+        reads.sort_unstable();
+        reads.dedup();
+        if self.variant.protocol != Protocol::Optimistic || reads.is_empty() {
+            return Poll::done();
+        }
+        let parent = function
+            .checked_sub(1)
+            .and_then(|p| plan.functions.get(p))
+            .map(|p| p.node);
+        self.ctx.hosts.insert(self.node);
+        out.push((
+            self.node,
+            Msg::Prepare {
+                workflow: self.id,
+                holder: self.holder(),
+                reads,
+                full_read_set: plan.full_read_set(),
+                read: self.ctx.read.clone(),
+                frontier: self.ctx.frontier.clone(),
+                parent,
+            },
+        ));
+        self.waiting = Waiting::Prepared;
+        Poll::Pending
+    }
+
+    /// The last function issues the buffered writes and releases the
+    /// workflow's snapshots.
+    fn end_function(&mut self, last: bool, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        if !last {
+            return Poll::done();
+        }
+        let ack = self.variant.awaits_commit() && !self.ctx.writes.is_empty();
+        if !self.ctx.writes.is_empty() {
+            let writes = std::mem::take(&mut self.ctx.writes).into_iter().collect();
+            out.push((
+                self.node,
+                Msg::Commit {
+                    writes,
+                    deps: self.ctx.read.clone(),
+                    ack,
+                },
+            ));
+        }
+        self.clean_up(out);
+        if ack {
+            self.waiting = Waiting::Committed;
+            return Poll::Pending;
+        }
+        Poll::done()
+    }
+
+    /// Writes are buffered; reads of buffered keys come from the buffer
+    /// (§13); the rest from the function's prepared view.
+    fn start(&mut self, op: &Op, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        if let Op::Write(key, value) = op {
+            self.ctx.writes.insert(*key, value.clone());
+            return Self::ready(OpResult::Written, Served::Client);
+        }
+        let values: Vec<Option<Value>> = op
+            .read_keys()
+            .iter()
+            .map(|k| self.ctx.writes.get(k).cloned())
+            .collect();
+        let remote: Vec<Key> = op
+            .read_keys()
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        self.waiting = Waiting::Read {
+            values,
+            remote: remote.clone(),
+            txn: !matches!(op, Op::Read(_)),
+            writes: op
+                .writes()
+                .into_iter()
+                .map(|(k, v)| (k, v.clone()))
+                .collect(),
+        };
+        if remote.is_empty() {
+            return self.finish_read(Vec::new(), out);
+        }
+        out.push((
+            self.node,
+            Msg::Read {
+                workflow: self.id,
+                holder: self.holder(),
+                keys: remote,
+            },
+        ));
+        Poll::Pending
+    }
+
+    fn on_reply(&mut self, from: NodeId, msg: Msg, out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        match (&mut self.waiting, msg) {
+            (_, Msg::Aborted) | (_, Msg::ReadReply { versions: None }) => self.abort(out),
+            (
+                Waiting::Chains {
+                    from: awaited,
+                    pinned,
+                },
+                Msg::Chains { holders },
+            ) => {
+                if awaited.remove(&from) {
+                    pinned.extend(
+                        holders
+                            .iter()
+                            .map(|(h, chains)| Pinned::from_chains(from, *h, chains)),
+                    );
+                }
+                if !awaited.is_empty() {
+                    return Poll::Pending;
+                }
+                let pinned = std::mem::take(pinned);
+                self.ship(&pinned, out)
+            }
+            (Waiting::Shipped { from: awaited }, Msg::Shipped) => {
+                awaited.remove(&from);
+                if !awaited.is_empty() {
+                    return Poll::Pending;
+                }
+                self.waiting = Waiting::Nothing;
+                Self::ready(OpResult::Done, Served::Cache)
+            }
+            (Waiting::Prepared, Msg::Prepared { chains }) => {
+                self.waiting = Waiting::Nothing;
+                self.prepared(chains)
+            }
+            (
+                Waiting::Read { .. },
+                Msg::ReadReply {
+                    versions: Some(versions),
+                },
+            ) => self.finish_read(versions, out),
+            (Waiting::Committed, Msg::Committed) => {
+                self.waiting = Waiting::Nothing;
+                Self::ready(OpResult::Done, Served::Cache)
+            }
+            // Anything else answers nothing this session waits for.
+            _ => Poll::Pending,
+        }
+    }
+
+    fn suspend(self) -> HydroContext {
+        self.ctx
+    }
+}

@@ -1,0 +1,220 @@
+//! HydroCache (Wu et al., SIGMOD 2020; baselines.md §1) and the CausalMesh
+//! artifact's simplified versions of it (causalmesh.md §13): multisite
+//! transactional causal consistency, where a whole workflow is one
+//! transaction whose reads, at every node it runs on, come from one causally
+//! consistent snapshot. Four variants over one server and one client:
+//!
+//! | design | protocol | as |
+//! |---|---|---|
+//! | `hydrocache-con` | conservative: agree on versions before the workflow runs | published (§1.5) |
+//! | `hydrocache-opt` | optimistic: check at each function, abort when stuck | published (§1.6) |
+//! | `hydrocache-con-cm` | conservative, all-server prepares | artifact (§13.1) |
+//! | `hydrocache-opt-cm` | optimistic, parent-only fetches, su/ru | artifact (§13.2) |
+
+mod client;
+mod conservative;
+mod cut;
+mod lattice;
+mod optimistic;
+mod server;
+mod snapshot;
+#[cfg(test)]
+mod tests;
+mod variant;
+
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+pub use client::{HydroClient, HydroContext};
+pub use lattice::KeyVersion;
+pub use optimistic::{Frontier, Held};
+pub use server::HydroServer;
+pub use snapshot::Holder;
+pub use variant::{Protocol, Variant};
+
+use crate::clock::VectorClock;
+use crate::design::{ClientId, Cluster, Design, WireSize};
+use crate::version::{Deps, Key, NodeId, Value};
+
+/// "Fetch `key` from `holder`'s snapshot at `node`."
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Fetch {
+    pub key: Key,
+    pub node: NodeId,
+    pub holder: Holder,
+}
+
+/// Messages between the client library (which also plays the scheduler),
+/// the caches, and caches among themselves. `workflow` is the session's
+/// client id: a restarted workflow is a new session, so a new id.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Msg {
+    /// Version query (§1.5 step 1) / Prepare1 (§13.1): pin these snapshots.
+    VersionQuery {
+        workflow: ClientId,
+        holders: Vec<(Holder, Vec<Key>)>,
+        full_read_set: Vec<Key>,
+    },
+    /// Per snapshot, one chain (key -> clock) per read key (§1.5 step 2).
+    Chains {
+        holders: Vec<(Holder, Vec<(Key, Deps)>)>,
+    },
+    /// Key shipping (§1.5 step 4) / Prepare2 (§13.1): fetch these versions.
+    KeyShipping {
+        workflow: ClientId,
+        fetches: Vec<(Holder, Vec<Fetch>)>,
+    },
+    /// Every fetch of a key-shipping request is in (§1.5 step 5).
+    Shipped,
+    /// The optimistic check before a function (§1.6; §13.2's Prepare):
+    /// R (`read`) and F (`frontier`, the artifact's su) travel with it;
+    /// `parent` is the previous function's node (§13.2's upstream).
+    Prepare {
+        workflow: ClientId,
+        holder: Holder,
+        reads: Vec<Key>,
+        full_read_set: Vec<Key>,
+        read: Deps,
+        frontier: Frontier,
+        parent: Option<NodeId>,
+    },
+    /// The check passed and fetches are in; `chains` are the clocks this
+    /// snapshot adds to F (§1.6).
+    Prepared {
+        chains: Vec<(Key, VectorClock)>,
+    },
+    /// No consistent view exists here: the workflow restarts.
+    Aborted,
+    /// A cache asks a peer for a version in one of its snapshots.
+    ServerRead {
+        workflow: ClientId,
+        holder: Holder,
+        key: Key,
+        for_holder: Holder,
+    },
+    ServerReadReply {
+        workflow: ClientId,
+        for_holder: Holder,
+        key: Key,
+        version: Option<KeyVersion>,
+    },
+    /// A function reads from its prepared view.
+    Read {
+        workflow: ClientId,
+        holder: Holder,
+        keys: Vec<Key>,
+    },
+    /// Values and clocks in key order; `None` when there is no view to read.
+    ReadReply {
+        versions: Option<Vec<(Value, VectorClock)>>,
+    },
+    /// The last function's buffered writes, with every version the workflow
+    /// read as their dependencies (§1.8); `ack` asks for [`Msg::Committed`].
+    Commit {
+        writes: Vec<(Key, Value)>,
+        deps: Deps,
+        ack: bool,
+    },
+    Committed,
+    /// Drops the workflow's snapshots (§1.9, §13).
+    CleanUp {
+        workflow: ClientId,
+    },
+}
+
+impl WireSize for Msg {
+    fn encoded_bytes(&self) -> usize {
+        const HEADER: usize = 16;
+        const FETCH: usize = 24;
+        let keys = |k: &[Key]| 8 * k.len();
+        HEADER
+            + match self {
+                Msg::VersionQuery {
+                    holders,
+                    full_read_set,
+                    ..
+                } => keys(full_read_set) + holders.iter().map(|(_, r)| 8 + keys(r)).sum::<usize>(),
+                Msg::Chains { holders } => holders
+                    .iter()
+                    .flat_map(|(_, chains)| chains)
+                    .map(|(_, d)| 8 + d.encoded_bytes())
+                    .sum(),
+                Msg::KeyShipping { fetches, .. } => {
+                    fetches.iter().map(|(_, f)| 8 + FETCH * f.len()).sum()
+                }
+                Msg::Prepare {
+                    reads,
+                    full_read_set,
+                    read,
+                    frontier,
+                    ..
+                } => {
+                    keys(reads)
+                        + keys(full_read_set)
+                        + read.encoded_bytes()
+                        + frontier.encoded_bytes()
+                }
+                Msg::Prepared { chains } => {
+                    chains.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum()
+                }
+                Msg::ServerRead { .. } => FETCH,
+                Msg::ServerReadReply { version, .. } => {
+                    8 + version.as_ref().map_or(0, KeyVersion::encoded_bytes)
+                }
+                Msg::Read { keys: k, .. } => keys(k),
+                Msg::ReadReply { versions } => versions
+                    .iter()
+                    .flatten()
+                    .map(|(v, vc)| v.len() + vc.encoded_bytes())
+                    .sum(),
+                Msg::Commit { writes, deps, .. } => {
+                    writes.iter().map(|(_, v)| 8 + v.len()).sum::<usize>() + deps.encoded_bytes()
+                }
+                Msg::Shipped | Msg::Aborted | Msg::Committed | Msg::CleanUp { .. } => 0,
+            }
+    }
+}
+
+/// Picks a variant at the type level, so the runtime can build a client
+/// from `resume` alone.
+pub trait Flavor: 'static {
+    const VARIANT: Variant;
+}
+
+/// A HydroCache design of flavour `F`.
+pub struct HydroCache<F>(PhantomData<fn() -> F>);
+
+impl<F: Flavor> Design for HydroCache<F> {
+    const NAME: &'static str = F::VARIANT.name;
+    const CAUSAL: bool = true;
+    const ABORT_FREE: bool = matches!(F::VARIANT.protocol, Protocol::Conservative);
+    const COORDINATION_FREE: bool = false;
+    const ABOUT: &'static str = F::VARIANT.about;
+
+    type Msg = Msg;
+    type Server = HydroServer<F>;
+    type Client = HydroClient<F>;
+
+    fn server(id: NodeId, cluster: &Cluster) -> HydroServer<F> {
+        HydroServer::new(id, cluster)
+    }
+}
+
+macro_rules! flavors {
+    ($($flavor:ident => $design:ident = $variant:ident),* $(,)?) => {$(
+        #[doc = concat!("Flavour of [`", stringify!($design), "`].")]
+        pub struct $flavor;
+        impl Flavor for $flavor {
+            const VARIANT: Variant = Variant::$variant;
+        }
+        pub type $design = HydroCache<$flavor>;
+    )*};
+}
+
+flavors!(
+    Con => HydroCacheCon = CON,
+    Opt => HydroCacheOpt = OPT,
+    ConCm => HydroCacheConCm = CON_CM,
+    OptCm => HydroCacheOptCm = OPT_CM,
+);

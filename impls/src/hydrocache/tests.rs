@@ -1,0 +1,477 @@
+//! HydroCache's rules under scripted message orders (see `net`), and random
+//! roaming schedules checked for causally consistent workflow snapshots.
+
+mod net;
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use self::net::{End, Net, Observed};
+use super::*;
+use crate::db::{DbReply, DbRequest};
+use crate::design::{DesignOptions, FunctionPlan, Op, OpResult, Outbox, ServerNode};
+use crate::version::{Key, Register, Version};
+
+const X: Key = 1;
+const Y: Key = 2;
+const Z: Key = 3;
+
+fn reads(node: NodeId, keys: &[Key]) -> FunctionPlan {
+    FunctionPlan {
+        node,
+        ops: keys.iter().map(|&k| Op::Read(k)).collect(),
+    }
+}
+
+fn tags(results: &[OpResult]) -> Vec<u64> {
+    results
+        .iter()
+        .filter_map(|r| match r {
+            OpResult::Read(v) => Some(v.tag()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn clock(c: &[u32]) -> VectorClock {
+    VectorClock::from_counters(c)
+}
+
+fn version(tag: u64, c: &[u32], deps: &[(Key, &[u32])]) -> (Register, Deps) {
+    let mut d = Deps::new();
+    for (k, dc) in deps {
+        d.add(*k, &clock(dc));
+    }
+    let register = Register::new(Version {
+        value: Value::tagged(tag, 8),
+        vc: clock(c),
+    });
+    (register, d)
+}
+
+/// Nodes that received a message of one kind, in the order sent.
+fn receivers<F>(net: &Net<F>, kind: fn(&Msg) -> bool) -> BTreeSet<NodeId> {
+    net.sent
+        .iter()
+        .filter_map(|(_, to, m)| match to {
+            End::Node(n) if kind(m) => Some(*n),
+            _ => None,
+        })
+        .collect()
+}
+
+fn position<F>(net: &Net<F>, what: impl Fn(End, End, &Msg) -> bool) -> Option<usize> {
+    net.sent.iter().position(|(f, t, m)| what(*f, *t, m))
+}
+
+/// A version whose dependency the node lacks waits in preparation; the GET
+/// that brings the dependency installs both in one step (§1.3). The
+/// artifact's stream names the key only, so its node GETs the head first.
+fn closure_enters_the_cut_in_one_step<F: Flavor>() {
+    let cluster = Cluster {
+        servers: 3,
+        keys: 8,
+        value_size: 8,
+        options: DesignOptions::default(),
+    };
+    let mut node = HydroServer::<F>::new(0, &cluster);
+    let x = version(1, &[1, 0, 0], &[]);
+    let y = version(2, &[1, 1, 0], &[(X, &[1, 0, 0])]);
+    let mut out = Outbox::default();
+    let (register, deps) = y.clone();
+    node.on_db_reply(
+        0,
+        DbReply::Notify {
+            key: Y,
+            register,
+            deps,
+        },
+        &mut out,
+    );
+    node.on_tick(10_000, &mut out);
+    let mut x_get = None;
+    while let Some(req) = out.db.pop() {
+        let DbRequest::Get { id, key } = req else {
+            continue;
+        };
+        if key == X {
+            x_get = Some(id);
+            continue;
+        }
+        let (register, deps) = y.clone();
+        node.on_db_reply(
+            0,
+            DbReply::Got {
+                id,
+                key,
+                register: Some(register),
+                deps,
+            },
+            &mut out,
+        );
+    }
+    let Some(id) = x_get else {
+        panic!("{}: no GET for the missing dependency", F::VARIANT.name)
+    };
+    assert!(node.cut().vc(Y).is_zero(), "y entered the cut before x");
+    assert!(node.is_preparing(Y));
+    assert!(node.cut().is_causal());
+    let (register, deps) = x;
+    node.on_db_reply(
+        0,
+        DbReply::Got {
+            id,
+            key: X,
+            register: Some(register),
+            deps,
+        },
+        &mut out,
+    );
+    assert_eq!(node.cut().version(Y).register.value.tag(), 2);
+    assert_eq!(node.cut().version(X).register.value.tag(), 1);
+    assert!(!node.is_preparing(Y));
+    assert!(node.cut().is_causal());
+    assert!(
+        node.remote_fetches() >= 1,
+        "the dependency GET is a remote fetch"
+    );
+}
+
+#[test]
+fn the_cut_installs_only_dependency_closed_versions() {
+    closure_enters_the_cut_in_one_step::<Con>();
+    closure_enters_the_cut_in_one_step::<Opt>();
+    closure_enters_the_cut_in_one_step::<ConCm>();
+    closure_enters_the_cut_in_one_step::<OptCm>();
+}
+
+/// Only node 1 knows x and y (which depends on x). A workflow reading x at
+/// node 0 and then y at node 1 reads both new versions: node 0 fetched x
+/// from a peer's pinned snapshot before any function ran (§1.5, §13.1).
+fn con_prepares_before_the_workflow<F: Flavor>() {
+    let mut net = Net::<F>::new(3, DesignOptions::default());
+    net.write(X, 1, &[0, 1, 0], &[]);
+    net.write(Y, 2, &[0, 2, 0], &[(X, &[0, 1, 0])]);
+    net.sync(1);
+    let run = net.run(7, vec![reads(0, &[X]), reads(1, &[Y])]);
+    assert_eq!(run.outcome, Some(OpResult::Done), "{}", F::VARIANT.name);
+    assert_eq!(tags(&run.results), [1, 2]);
+    assert!(
+        net.servers[0].cut().vc(X).is_zero(),
+        "node 0's own cut is still stale"
+    );
+    let fetch = position(&net, |f, t, m| {
+        f == End::Node(0) && t == End::Node(1) && matches!(m, Msg::ServerRead { key: X, .. })
+    });
+    let first_read = position(&net, |_, _, m| matches!(m, Msg::Read { .. }));
+    assert!(
+        fetch.is_some() && fetch < first_read,
+        "fetch {fetch:?} before read {first_read:?}"
+    );
+    assert!(net.servers[0].remote_fetches() >= 1);
+}
+
+#[test]
+fn con_fetches_newer_versions_from_peer_snapshots_before_any_function_runs() {
+    con_prepares_before_the_workflow::<Con>();
+    con_prepares_before_the_workflow::<ConCm>();
+}
+
+/// Published: only the caches hosting reading functions are asked, and only
+/// the hosts are cleaned up. Artifact: every server, in both rounds.
+#[test]
+fn con_asks_the_function_hosts_and_con_cm_asks_every_server() {
+    let plan = || {
+        vec![
+            reads(0, &[X]),
+            FunctionPlan {
+                node: 1,
+                ops: vec![Op::Write(Y, Value::tagged(5, 8))],
+            },
+        ]
+    };
+    let mut published = Net::<Con>::new(4, DesignOptions::default());
+    assert_eq!(published.run(1, plan()).outcome, Some(OpResult::Done));
+    let mut artifact = Net::<ConCm>::new(4, DesignOptions::default());
+    assert_eq!(artifact.run(1, plan()).outcome, Some(OpResult::Done));
+    let query = |m: &Msg| matches!(m, Msg::VersionQuery { .. });
+    let ship = |m: &Msg| matches!(m, Msg::KeyShipping { .. });
+    let clean = |m: &Msg| matches!(m, Msg::CleanUp { .. });
+    for kind in [query, ship, clean] {
+        assert_eq!(receivers(&published, kind), BTreeSet::from([0]));
+        assert_eq!(receivers(&artifact, kind), BTreeSet::from([0, 1, 2, 3]));
+    }
+    assert!(published.servers.iter().all(|s| s.snapshots() == 0));
+    assert!(artifact.servers.iter().all(|s| s.snapshots() == 0));
+}
+
+/// Upstream read a newer x than node 0's cut holds: node 0 fetches it from
+/// upstream instead of reading its own (§1.6 up -> down, §13.2 remote keys).
+fn opt_reads_what_upstream_read<F: Flavor>() {
+    let mut net = Net::<F>::new(3, DesignOptions::default());
+    net.write(X, 1, &[0, 1, 0], &[]);
+    net.sync(1);
+    let run = net.run(7, vec![reads(1, &[X]), reads(0, &[X])]);
+    assert_eq!(run.outcome, Some(OpResult::Done), "{}", F::VARIANT.name);
+    assert_eq!(tags(&run.results), [1, 1]);
+    assert!(net.servers[0].cut().vc(X).is_zero());
+    assert_eq!(net.servers[0].remote_fetches(), 1);
+}
+
+#[test]
+fn opt_fetches_from_upstream_when_upstream_read_a_newer_version() {
+    opt_reads_what_upstream_read::<Opt>();
+    opt_reads_what_upstream_read::<OptCm>();
+}
+
+/// f0 reads the old x at node 0; at node 1, y needs the new x. With no
+/// upstream copy of y the workflow aborts; with one (f0 read y too), node 1
+/// drops its own y and reads upstream's (§1.6 down -> up, §13.2).
+fn opt_aborts_without_an_upstream_copy<F: Flavor>() {
+    let setup = || {
+        let mut net = Net::<F>::new(3, DesignOptions::default());
+        net.write(X, 1, &[0, 1, 0], &[]);
+        net.write(Y, 2, &[0, 2, 0], &[(X, &[0, 1, 0])]);
+        net.sync(1);
+        net
+    };
+    let mut net = setup();
+    let run = net.run(7, vec![reads(0, &[X]), reads(1, &[Y])]);
+    assert_eq!(run.outcome, Some(OpResult::Aborted), "{}", F::VARIANT.name);
+    assert_eq!(tags(&run.results), [0]);
+    assert!(
+        net.servers.iter().all(|s| s.snapshots() == 0),
+        "an abort releases the snapshots"
+    );
+    let mut net = setup();
+    let run = net.run(7, vec![reads(0, &[X, Y]), reads(1, &[Y])]);
+    assert_eq!(run.outcome, Some(OpResult::Done), "{}", F::VARIANT.name);
+    assert_eq!(
+        tags(&run.results),
+        [0, 0, 0],
+        "repeatable read from upstream"
+    );
+    assert_eq!(net.servers[1].cut().version(Y).register.value.tag(), 2);
+}
+
+#[test]
+fn opt_aborts_when_a_local_version_needs_newer_data_and_upstream_has_no_copy() {
+    opt_aborts_without_an_upstream_copy::<Opt>();
+    opt_aborts_without_an_upstream_copy::<OptCm>();
+}
+
+/// x's newer version sits in f0's snapshot at node 1; f1 at node 2 reads
+/// something else. Published f2 fetches x from f0's snapshot; the artifact
+/// asks only the parent (node 2), which has no x, and aborts.
+#[test]
+fn opt_fetches_from_any_upstream_holder_and_opt_cm_only_from_the_parent() {
+    let plan = || vec![reads(1, &[X]), reads(2, &[Z]), reads(0, &[X])];
+    let mut published = Net::<Opt>::new(3, DesignOptions::default());
+    published.write(X, 1, &[0, 1, 0], &[]);
+    published.sync(1);
+    let run = published.run(7, plan());
+    assert_eq!(run.outcome, Some(OpResult::Done));
+    assert_eq!(tags(&run.results), [1, 0, 1]);
+    let mut artifact = Net::<OptCm>::new(3, DesignOptions::default());
+    artifact.write(X, 1, &[0, 1, 0], &[]);
+    artifact.sync(1);
+    assert_eq!(artifact.run(7, plan()).outcome, Some(OpResult::Aborted));
+    let asked = receivers(&artifact, |m| matches!(m, Msg::ServerRead { key: X, .. }));
+    assert_eq!(
+        asked,
+        BTreeSet::from([2]),
+        "the artifact asks the parent's node"
+    );
+}
+
+/// f0 reads y, whose chain holds x@1; node 1 already has x@3. Fixed: ru
+/// holds only y, so f1 reads its own x@3. With the defect ru = su claims x@1
+/// was read, so f1 drops x@3 and refetches x@1 from the parent (§13.2).
+#[test]
+fn su_ru_defect_makes_opt_cm_refetch_what_the_workflow_never_read() {
+    let run = |defect: bool| {
+        let options = DesignOptions {
+            hydrocache_opt_su_ru_defect: defect,
+            ..DesignOptions::default()
+        };
+        let mut net = Net::<OptCm>::new(3, options);
+        net.write(X, 1, &[0, 1, 0], &[]);
+        net.write(Y, 2, &[0, 2, 0], &[(X, &[0, 1, 0])]);
+        net.sync(0);
+        net.write(X, 3, &[0, 3, 0], &[]);
+        net.sync(1);
+        let run = net.run(7, vec![reads(0, &[Y]), reads(1, &[X])]);
+        assert_eq!(run.outcome, Some(OpResult::Done));
+        (tags(&run.results), net.servers[1].remote_fetches())
+    };
+    assert_eq!(run(false), (vec![2, 3], 0));
+    assert_eq!(run(true), (vec![2, 1], 1));
+}
+
+/// The last function writes with the join of the reads (its own node's
+/// component advanced) and every read as a dependency (§1.8); a read of a
+/// buffered key returns the buffered value.
+#[test]
+fn writes_commit_at_the_end_with_every_read_as_a_dependency() {
+    let mut net = Net::<Opt>::new(3, DesignOptions::default());
+    net.write(X, 1, &[0, 1, 0], &[]);
+    for n in 0..3 {
+        net.sync(n);
+    }
+    let run = net.run(
+        7,
+        vec![
+            FunctionPlan {
+                node: 1,
+                ops: vec![Op::Read(X), Op::Write(Y, Value::tagged(9, 8))],
+            },
+            reads(2, &[Y]),
+        ],
+    );
+    assert_eq!(run.outcome, Some(OpResult::Done));
+    assert_eq!(tags(&run.results), [1, 9]);
+    net.settle_except(|_, _| false);
+    let (key, vc, deps) = &net.db.log[&9];
+    assert_eq!((*key, vc), (Y, &clock(&[0, 1, 1])));
+    assert_eq!(deps.get(X), Some(&clock(&[0, 1, 0])));
+    net.sync(0);
+    assert_eq!(net.servers[0].cut().version(Y).register.value.tag(), 9);
+}
+
+/// A read of one committed workflow returned a version older than a
+/// dependency of another version the same workflow read, or a key's clock
+/// went backwards.
+fn inconsistency(
+    log: &std::collections::BTreeMap<u64, (Key, VectorClock, Deps)>,
+    seen: &[Observed],
+) -> Option<String> {
+    for (i, (k1, t1, vc1)) in seen.iter().enumerate() {
+        let deps = log.get(t1).map(|(_, _, d)| d.clone()).unwrap_or_default();
+        for (k2, t2, vc2) in seen {
+            if let Some(need) = deps.get(*k2).filter(|need| !need.leq(vc2)) {
+                return Some(format!(
+                    "{k1}={t1} needs {k2}@{need:?}, read {k2}={t2}@{vc2:?}"
+                ));
+            }
+        }
+        for (k2, t2, vc2) in &seen[i + 1..] {
+            if k1 == k2 && !vc1.leq(vc2) {
+                return Some(format!("{k1} went back from {t1}@{vc1:?} to {t2}@{vc2:?}"));
+            }
+        }
+    }
+    None
+}
+
+#[derive(Clone, Debug)]
+enum Step {
+    Start(Vec<FunctionPlan>),
+    Deliver(usize),
+    Tick(NodeId),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (0..3u64).prop_map(Op::Read),
+        1 => proptest::collection::vec(0..3u64, 1..3).prop_map(Op::ReadTxn),
+        2 => (0..3u64).prop_map(|k| Op::Write(k, Value::default())),
+    ]
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let function = (0..3usize, proptest::collection::vec(op(), 0..4))
+        .prop_map(|(node, ops)| FunctionPlan { node, ops });
+    prop_oneof![
+        2 => proptest::collection::vec(function, 1..4).prop_map(Step::Start),
+        8 => any::<usize>().prop_map(Step::Deliver),
+        1 => (0..3usize).prop_map(Step::Tick),
+    ]
+}
+
+/// Runs a random schedule to quiescence; every cut stays causal at every
+/// step, every workflow ends, committed ones read consistent snapshots, and
+/// conservative ones never abort.
+fn random_schedule<F: Flavor>(
+    steps: Vec<Step>,
+    options: DesignOptions,
+) -> Result<(), TestCaseError> {
+    let mut net = Net::<F>::new(3, options);
+    let mut next_id = 0;
+    let mut next_tag = 100;
+    let mut act = |net: &mut Net<F>, step: Step| match step {
+        Step::Start(mut functions) => {
+            for op in functions.iter_mut().flat_map(|f| f.ops.iter_mut()) {
+                if let Op::Write(_, v) = op {
+                    next_tag += 1;
+                    *v = Value::tagged(next_tag, 8);
+                }
+            }
+            next_id += 1;
+            net.start(
+                next_id,
+                crate::design::WorkflowPlan {
+                    index: next_id,
+                    functions,
+                },
+            );
+        }
+        Step::Deliver(i) => {
+            let busy = net.busy_links();
+            if !busy.is_empty() {
+                let (from, to) = busy[i % busy.len()];
+                net.deliver(from, to);
+            }
+        }
+        Step::Tick(n) => net.tick(n),
+    };
+    for step in steps {
+        act(&mut net, step);
+        prop_assert!(net.servers.iter().all(|s| s.cut().is_causal()));
+    }
+    for round in 0.. {
+        prop_assert!(round < 100, "no quiescence");
+        net.settle_except(|_, _| false);
+        (0..3).for_each(|n| net.tick(n));
+        if net.busy_links().is_empty() {
+            break;
+        }
+    }
+    for (id, run) in &net.runs {
+        match &run.outcome {
+            Some(OpResult::Done) => {
+                if let Some(why) = inconsistency(&net.db.log, &run.observed) {
+                    prop_assert!(false, "{}: workflow {id}: {why}", F::VARIANT.name);
+                }
+            }
+            Some(OpResult::Aborted) => prop_assert!(
+                F::VARIANT.protocol == Protocol::Optimistic,
+                "conservative abort"
+            ),
+            other => prop_assert!(false, "workflow {id} ended as {other:?}"),
+        }
+    }
+    prop_assert!(
+        net.servers.iter().all(|s| s.snapshots() == 0),
+        "snapshots leaked"
+    );
+    let done = net.runs.values().filter(|r| r.outcome == Some(OpResult::Done)).count();
+    let obs: usize = net.runs.values().map(|r| r.observed.len()).sum();
+    let nonzero: usize = net.runs.values().flat_map(|r| &r.observed).filter(|o| o.1 != 0).count();
+    eprintln!("STAT {} runs {} done {} obs {} nonzero {} fetch {}", F::VARIANT.name, net.runs.len(), done, obs, nonzero, net.servers.iter().map(|s| s.remote_fetches()).sum::<u64>());
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn random_roaming_schedules_read_consistent_snapshots(steps in proptest::collection::vec(step(), 1..200)) {
+        random_schedule::<Con>(steps.clone(), DesignOptions::default())?;
+        random_schedule::<Opt>(steps.clone(), DesignOptions::default())?;
+        random_schedule::<ConCm>(steps.clone(), DesignOptions::default())?;
+        random_schedule::<OptCm>(steps.clone(), DesignOptions::default())?;
+        let defect = DesignOptions { hydrocache_opt_su_ru_defect: true, ..DesignOptions::default() };
+        random_schedule::<OptCm>(steps, defect)?;
+    }
+}
