@@ -4,6 +4,7 @@
 use impls::Design;
 use impls::causalmesh::{CausalMesh, CausalMeshTcc};
 use impls::faastcc::{FaasTcc, FaasTccCm};
+use impls::hydrocache::{HydroCacheCon, HydroCacheConCm, HydroCacheOpt, HydroCacheOptCm};
 use impls::plain::{Eventual, NoCache};
 
 /// Something to do with a design type, chosen by name at run time.
@@ -56,6 +57,10 @@ registry!(
     CausalMeshTcc,
     FaasTcc,
     FaasTccCm,
+    HydroCacheCon,
+    HydroCacheOpt,
+    HydroCacheConCm,
+    HydroCacheOptCm,
     Eventual,
     NoCache
 );

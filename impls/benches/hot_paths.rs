@@ -45,7 +45,7 @@ fn causalmesh(c: &mut Criterion) {
                 0,
                 Peer::Client(1),
                 Msg::Read {
-                    key: black_box(17),
+                    keys: vec![black_box(17)],
                     deps: deps.clone(),
                 },
                 &mut out,
@@ -61,8 +61,7 @@ fn causalmesh(c: &mut Criterion) {
         bench.iter(|| {
             tag += 1;
             let msg = Msg::Write {
-                key: black_box(tag % 1_000),
-                value: Value::tagged(tag, 8),
+                writes: vec![(black_box(tag % 1_000), Value::tagged(tag, 8))],
                 deps: deps.clone(),
                 local: Vec::new(),
             };

@@ -228,11 +228,11 @@ pub struct DesignOptions {
     /// the authors' executor does (baselines §2.5). Off: the interval narrows
     /// at every function.
     pub faastcc_point_snapshot: bool,
-    /// FaaSTCC-CM: a read raises the interval's lower end to the version's
-    /// timestamp, so a later read of an older cached version aborts. The
-    /// artifact's server echoes the interval unchanged, so with timestamps
-    /// that stay in range it never aborts: off reproduces that literally
-    /// (causalmesh.md §13.3).
+    /// FaaSTCC-CM: each read raises the interval's lower end to the version's
+    /// timestamp, so a later read of an older cached version aborts: the
+    /// check causalmesh.md §13.3 describes. Off, as the artifact ran: its
+    /// server echoes the interval unchanged, so the check never fires and
+    /// the design never aborts.
     pub faastcc_cm_narrow: bool,
 }
 
@@ -243,7 +243,7 @@ impl Default for DesignOptions {
             tcc_versions: 4,
             hydrocache_opt_su_ru_defect: false,
             faastcc_point_snapshot: false,
-            faastcc_cm_narrow: true,
+            faastcc_cm_narrow: false,
         }
     }
 }

@@ -500,7 +500,7 @@ proptest! {
                     let wa = clock_of(ta);
                     for (_, _, x) in written.iter().filter(|(_, k, _)| *k == ka) {
                         prop_assert!(
-                            !(x.leq(&wb) && !x.leq(&wa)),
+                            !x.leq(&wb) || x.leq(&wa),
                             "reader {} read {}={} whose past holds a newer {} than the {}={} it read",
                             client, kb, tb, ka, ka, ta
                         );

@@ -8,8 +8,8 @@ use crate::version::{Key, Value};
 use super::Interval;
 
 /// A cached version: the newest of its key at every instant of
-/// `[ts, promise]`. The artifact has no promises: its entries are known to be
-/// current only at their own timestamp, `promise == ts`.
+/// `[ts, promise]`. The artifact has no promises; its entries keep
+/// `promise == ts` and never consult it.
 #[derive(Clone, Debug)]
 pub struct Entry {
     pub value: Value,
@@ -18,8 +18,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn validity(&self) -> Interval {
-        Interval::new(self.ts, self.promise)
+    /// The entry as a read's answer: its value and when it is the newest.
+    pub fn into_read(self) -> (Value, Interval) {
+        (self.value, Interval::new(self.ts, self.promise))
     }
 }
 
@@ -57,5 +58,44 @@ impl Cache {
             }
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(c: &Cache) -> Option<(u64, Ts, Ts)> {
+        c.get(1).map(|e| (e.value.tag(), e.ts, e.promise))
+    }
+
+    #[test]
+    fn lww_pair_merge_keeps_the_newest_version_and_the_longest_promise() {
+        let mut c = Cache::default();
+        c.merge(1, Some(Value::tagged(1, 8)), 10, 20, false);
+        assert_eq!(tags(&c), None, "a key not held is added only when filling");
+        c.merge(1, Some(Value::tagged(1, 8)), 10, 20, true);
+        c.merge(1, None, 10, 15, false);
+        assert_eq!(
+            tags(&c),
+            Some((1, 10, 20)),
+            "a shorter promise of the same version"
+        );
+        c.merge(1, None, 10, 30, false);
+        assert_eq!(tags(&c), Some((1, 10, 30)), "confirmed without a value");
+        c.merge(1, None, 40, 50, false);
+        assert_eq!(
+            tags(&c),
+            Some((1, 10, 30)),
+            "a newer version needs its value"
+        );
+        c.merge(1, Some(Value::tagged(2, 8)), 40, 50, false);
+        assert_eq!(tags(&c), Some((2, 40, 50)));
+        c.merge(1, Some(Value::tagged(1, 8)), 10, 60, false);
+        assert_eq!(
+            tags(&c),
+            Some((2, 40, 50)),
+            "an older version changes nothing"
+        );
     }
 }

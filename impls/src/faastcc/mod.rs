@@ -9,9 +9,12 @@
 //!   the last function commits the workflow's writes by two-phase commit
 //!   above everything read.
 //! - `faastcc-cm`, as the CausalMesh artifact ran it (causalmesh.md §13.3):
-//!   one timestamped version per key and no promises; a read whose cached
-//!   version lies outside the interval aborts the workflow, and writes go
-//!   straight to the database.
+//!   one timestamped version per key refreshed from the update stream, no
+//!   promises, no storage fallback; a read whose cached version lies outside
+//!   the interval aborts the workflow, and writes go straight to the
+//!   database. The artifact's server echoes the interval it is sent, so the
+//!   interval never narrows and the check never fires; the
+//!   `faastcc_cm_narrow` option narrows it by each version read instead.
 
 mod cache;
 mod client;
@@ -134,15 +137,16 @@ impl Design for FaasTcc {
 }
 
 /// FaaSTCC as the CausalMesh artifact ran it (causalmesh.md §13.3). It
-/// claims TCC, but its check bounds versions from below only, so it can
-/// miss anomalies that the published protocol's promises rule out.
+/// claims TCC, but without promises its check can bound versions from below
+/// only (and, as the artifact ran it, not at all), so it misses anomalies
+/// that the published protocol rules out.
 pub struct FaasTccCm;
 
 impl Design for FaasTccCm {
     const NAME: &'static str = "faastcc-cm";
     const CAUSAL: bool = true;
     const ABORT_FREE: bool = false;
-    const ABOUT: &'static str = "FaaSTCC as the CausalMesh artifact ran it: one timestamp per key, no promises, aborts on an out-of-interval read, direct writes";
+    const ABOUT: &'static str = "FaaSTCC as the CausalMesh artifact ran it: one timestamp per key, no promises, no storage fallback, direct writes; its interval check aborts only with faastcc_cm_narrow";
 
     type Msg = Msg;
     type Server = FaasServer;

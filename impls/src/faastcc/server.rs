@@ -38,7 +38,8 @@ enum Waiter {
 pub struct FaasServer {
     id: NodeId,
     variant: Variant,
-    /// Artifact: a read's version bounds the interval from below.
+    /// Artifact: a read's version bounds the interval from below
+    /// (`faastcc_cm_narrow`).
     narrow: bool,
     cache: Cache,
     /// Artifact: every key is preloaded, at timestamp 0, as in the prototype.
@@ -133,7 +134,7 @@ impl FaasServer {
             let reads = slots
                 .into_iter()
                 .filter_map(|s| s.cached)
-                .map(|e| (e.value.clone(), e.validity()));
+                .map(Entry::into_read);
             return out.send(
                 client,
                 Msg::ReadReply {
@@ -160,7 +161,7 @@ impl FaasServer {
         let mut reads = Vec::with_capacity(slots.len());
         for Slot { key, cached, hit } in slots {
             let read = match cached {
-                Some(e) if hit => (e.value.clone(), e.validity()),
+                Some(e) if hit => e.into_read(),
                 aside => {
                     let Some(v) = versions.next().filter(|v| v.key == key) else {
                         return Msg::Abort;
@@ -184,7 +185,8 @@ impl FaasServer {
     }
 
     /// §13.3: the cached version if its timestamp lies in the interval, else
-    /// abort. Without a promise a version bounds the snapshot from below only.
+    /// abort. The artifact's server echoes the interval; narrowing, a version
+    /// bounds it from below only, having no promise to bound it from above.
     fn read_artifact(&self, keys: &[Key], iv: Interval) -> Msg {
         let mut reads = Vec::with_capacity(keys.len());
         for &key in keys {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 
+use crate::clock::VectorClock;
 use crate::design::{
     ClientId, ClientSession, Cluster, Completion, Op, OpResult, Poll, Served, WireSize,
     WorkflowPlan,
@@ -16,7 +17,7 @@ use super::conservative::{Pinned, plan_shipping};
 use super::optimistic::{Frontier, Held};
 use super::snapshot::Holder;
 use super::variant::{Protocol, Variant};
-use super::{Flavor, Msg};
+use super::{Flavor, Msg, Prepare};
 
 /// What travels with the workflow from function to function.
 #[derive(Clone, Default, Debug)]
@@ -126,7 +127,7 @@ impl<F: Flavor> HydroClient<F> {
     }
 
     /// The check passed: this snapshot's chains join F (su).
-    fn prepared(&mut self, chains: Vec<(Key, crate::clock::VectorClock)>) -> Poll {
+    fn prepared(&mut self, chains: Vec<(Key, VectorClock)>) -> Poll {
         let joined = self.variant.artifact;
         for (key, vc) in chains {
             let held = Held {
@@ -145,7 +146,7 @@ impl<F: Flavor> HydroClient<F> {
 
     fn finish_read(
         &mut self,
-        versions: Vec<(Value, crate::clock::VectorClock)>,
+        versions: Vec<(Value, VectorClock)>,
         out: &mut Vec<(NodeId, Msg)>,
     ) -> Poll {
         let Waiting::Read {
@@ -264,7 +265,11 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         let Some(f) = plan.functions.get(function) else {
             return Poll::done();
         };
-        let mut reads: Vec<Key> = f.read_set().collect();
+        // Keys the workflow already wrote are read from its buffer.
+        let mut reads: Vec<Key> = f
+            .read_set()
+            .filter(|k| !self.ctx.writes.contains_key(k))
+            .collect();
         reads.sort_unstable();
         reads.dedup();
         if self.variant.protocol != Protocol::Optimistic || reads.is_empty() {
@@ -277,7 +282,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         self.ctx.hosts.insert(self.node);
         out.push((
             self.node,
-            Msg::Prepare {
+            Msg::Prepare(Prepare {
                 workflow: self.id,
                 holder: self.holder(),
                 reads,
@@ -285,7 +290,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
                 read: self.ctx.read.clone(),
                 frontier: self.ctx.frontier.clone(),
                 parent,
-            },
+            }),
         ));
         self.waiting = Waiting::Prepared;
         Poll::Pending

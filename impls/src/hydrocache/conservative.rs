@@ -85,6 +85,7 @@ pub fn plan_shipping(pinned: &[Pinned], every_newer: bool) -> Shipping {
                         key,
                         node: q.node,
                         holder: q.holder,
+                        need: vc.clone(),
                     });
                 }
             }

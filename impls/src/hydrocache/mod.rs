@@ -10,6 +10,24 @@
 //! | `hydrocache-opt` | optimistic: check at each function, abort when stuck | published (§1.6) |
 //! | `hydrocache-con-cm` | conservative, all-server prepares | artifact (§13.1) |
 //! | `hydrocache-opt-cm` | optimistic, parent-only fetches, su/ru | artifact (§13.2) |
+//!
+//! Where we depart from the references, and why:
+//! - Every key is preloaded, as in the database and the artifact, so reads
+//!   never miss and the DNE abort of §1.6 cannot happen.
+//! - Chains and closures stay inside the workflow's full read set (§1.4),
+//!   for the artifact's optimistic prepare too, whose request the reference
+//!   does not list it in: without it su could miss dependencies of keys
+//!   read later.
+//! - The conservative views are released by one clean-up at the end of the
+//!   workflow, not right after each function's single read (§1.9): here a
+//!   function reads op by op, so its node cannot tell which read is its last.
+//! - The artifact's optimistic abort rule: a local key whose closure needs
+//!   newer data than ru aborts unless su holds that key (§13.2 leaves which
+//!   key open). A fetch that finds no version at least as new as the one the
+//!   plan expects (the parent never saw it) aborts instead of reading
+//!   backwards.
+//! - Writes take the issuing node's component (see `HydroServer::commit`);
+//!   no fan-in check (workflows are chains) and no hybrid protocol (§1.7).
 
 mod client;
 mod conservative;
@@ -38,11 +56,28 @@ use crate::design::{ClientId, Cluster, Design, WireSize};
 use crate::version::{Deps, Key, NodeId, Value};
 
 /// "Fetch `key` from `holder`'s snapshot at `node`."
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Fetch {
     pub key: Key,
     pub node: NodeId,
     pub holder: Holder,
+    /// The least version that will do: the one the plan expects there. A
+    /// holder with nothing as new answers none, and the workflow aborts.
+    pub need: VectorClock,
+}
+
+/// The optimistic check's request: R (`read`) and F (`frontier`, the
+/// artifact's su) travel with it; `parent` is the previous function's node
+/// (§13.2's upstream).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Prepare {
+    pub workflow: ClientId,
+    pub holder: Holder,
+    pub reads: Vec<Key>,
+    pub full_read_set: Vec<Key>,
+    pub read: Deps,
+    pub frontier: Frontier,
+    pub parent: Option<NodeId>,
 }
 
 /// Messages between the client library (which also plays the scheduler),
@@ -67,18 +102,8 @@ pub enum Msg {
     },
     /// Every fetch of a key-shipping request is in (§1.5 step 5).
     Shipped,
-    /// The optimistic check before a function (§1.6; §13.2's Prepare):
-    /// R (`read`) and F (`frontier`, the artifact's su) travel with it;
-    /// `parent` is the previous function's node (§13.2's upstream).
-    Prepare {
-        workflow: ClientId,
-        holder: Holder,
-        reads: Vec<Key>,
-        full_read_set: Vec<Key>,
-        read: Deps,
-        frontier: Frontier,
-        parent: Option<NodeId>,
-    },
+    /// The optimistic check before a function (§1.6; §13.2's Prepare).
+    Prepare(Prepare),
     /// The check passed and fetches are in; `chains` are the clocks this
     /// snapshot adds to F (§1.6).
     Prepared {
@@ -89,8 +114,7 @@ pub enum Msg {
     /// A cache asks a peer for a version in one of its snapshots.
     ServerRead {
         workflow: ClientId,
-        holder: Holder,
-        key: Key,
+        fetch: Fetch,
         for_holder: Holder,
     },
     ServerReadReply {
@@ -126,7 +150,7 @@ pub enum Msg {
 impl WireSize for Msg {
     fn encoded_bytes(&self) -> usize {
         const HEADER: usize = 16;
-        const FETCH: usize = 24;
+        let fetch = |f: &Fetch| 24 + f.need.encoded_bytes();
         let keys = |k: &[Key]| 8 * k.len();
         HEADER
             + match self {
@@ -140,25 +164,20 @@ impl WireSize for Msg {
                     .flat_map(|(_, chains)| chains)
                     .map(|(_, d)| 8 + d.encoded_bytes())
                     .sum(),
-                Msg::KeyShipping { fetches, .. } => {
-                    fetches.iter().map(|(_, f)| 8 + FETCH * f.len()).sum()
-                }
-                Msg::Prepare {
-                    reads,
-                    full_read_set,
-                    read,
-                    frontier,
-                    ..
-                } => {
-                    keys(reads)
-                        + keys(full_read_set)
-                        + read.encoded_bytes()
-                        + frontier.encoded_bytes()
+                Msg::KeyShipping { fetches, .. } => fetches
+                    .iter()
+                    .map(|(_, f)| 8 + f.iter().map(fetch).sum::<usize>())
+                    .sum(),
+                Msg::Prepare(p) => {
+                    keys(&p.reads)
+                        + keys(&p.full_read_set)
+                        + p.read.encoded_bytes()
+                        + p.frontier.encoded_bytes()
                 }
                 Msg::Prepared { chains } => {
                     chains.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum()
                 }
-                Msg::ServerRead { .. } => FETCH,
+                Msg::ServerRead { fetch: f, .. } => fetch(f),
                 Msg::ServerReadReply { version, .. } => {
                     8 + version.as_ref().map_or(0, KeyVersion::encoded_bytes)
                 }

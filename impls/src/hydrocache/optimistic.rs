@@ -155,9 +155,15 @@ impl Check<'_> {
             FetchFrom::Parent(parent) => (parent?, Holder::Node),
             FetchFrom::Holders => (held.node, held.holder),
         };
-        let fetch = Fetch { key, node, holder };
-        if !self.plan.fetches.contains(&fetch) {
-            self.plan.fetches.push(fetch);
+        let same = |f: &&mut Fetch| f.key == key && f.node == node && f.holder == holder;
+        match self.plan.fetches.iter_mut().find(same) {
+            Some(f) => f.need.merge(&held.vc),
+            None => self.plan.fetches.push(Fetch {
+                key,
+                node,
+                holder,
+                need: held.vc.clone(),
+            }),
         }
         self.fetched
             .entry(key)

@@ -12,10 +12,10 @@ use crate::version::{Deps, Key, NodeId, Register, Value, Version};
 
 use super::cut::{CausalCut, Resolver};
 use super::lattice::{KeyVersion, deps_without};
-use super::optimistic::{self, FetchFrom, Frontier, Rules};
+use super::optimistic::{self, FetchFrom, Rules};
 use super::snapshot::{Holder, Snapshot};
 use super::variant::Variant;
-use super::{Fetch, Flavor, Msg};
+use super::{Fetch, Flavor, Msg, Prepare};
 
 /// Why the node asked the database.
 #[derive(Clone, Copy, Debug)]
@@ -111,20 +111,17 @@ impl<F: Flavor> HydroServer<F> {
     /// The optimistic check (§1.6 / §13.2) on a fresh snapshot; fetches
     /// follow. A later prepare for the same holder replaces its snapshot,
     /// after local fetches have read the old one.
-    #[allow(clippy::too_many_arguments)]
-    fn prepare(
-        &mut self,
-        client: Peer,
-        workflow: ClientId,
-        holder: Holder,
-        reads: &[Key],
-        full: &[Key],
-        read: &Deps,
-        frontier: &Frontier,
-        parent: Option<NodeId>,
-        out: &mut Outbox<Msg>,
-    ) {
-        let mut snapshot = Snapshot::pin(&self.resolver.cut, reads, full);
+    fn prepare(&mut self, client: Peer, req: Prepare, out: &mut Outbox<Msg>) {
+        let Prepare {
+            workflow,
+            holder,
+            reads,
+            full_read_set,
+            read,
+            frontier,
+            parent,
+        } = req;
+        let mut snapshot = Snapshot::pin(&self.resolver.cut, &reads, &full_read_set);
         let rules = Rules {
             fetch_from: if self.variant.fetches_from_parent_only() {
                 FetchFrom::Parent(parent)
@@ -133,24 +130,20 @@ impl<F: Flavor> HydroServer<F> {
             },
             cascade: self.variant.cascades_drops(),
         };
-        let Some(plan) = optimistic::check(&snapshot, reads, read, frontier, &rules) else {
+        let Some(plan) = optimistic::check(&snapshot, &reads, &read, &frontier, &rules) else {
             out.send(client, Msg::Aborted);
             return;
         };
         for &key in &plan.dropped {
             snapshot.drop_local(key);
         }
-        let chains = snapshot.local_chains(reads).into_iter().collect();
+        let chains = snapshot.local_chains(&reads).into_iter().collect();
         let (local, remote): (Vec<Fetch>, Vec<Fetch>) =
             plan.fetches.into_iter().partition(|f| f.node == self.id);
         let mut failed = false;
         for f in local {
-            match self
-                .snapshots
-                .get(&(workflow, f.holder))
-                .and_then(|s| s.pinned(f.key))
-            {
-                Some(v) => snapshot.add_fetched(f.key, v),
+            match self.serve(workflow, &f) {
+                Some(v) => snapshot.add_fetched(f.key, &v),
                 None => failed = true,
             }
         }
@@ -164,6 +157,19 @@ impl<F: Flavor> HydroServer<F> {
             Msg::Prepared { chains },
             out,
         );
+    }
+
+    /// ServerRead: a version of one of this node's snapshots, if it is at
+    /// least the one the fetcher needs. Peers fetch a function's pinned
+    /// version (§1.5 step 5, §1.6); the artifact's one snapshot per node has
+    /// its own fetches merged in (§13.1), so peers get the merged version.
+    fn serve(&self, workflow: ClientId, fetch: &Fetch) -> Option<KeyVersion> {
+        let snapshot = self.snapshots.get(&(workflow, fetch.holder))?;
+        let version = match fetch.holder {
+            Holder::Function(_) => snapshot.pinned(fetch.key).cloned(),
+            Holder::Node => snapshot.view(fetch.key),
+        };
+        version.filter(|v| v.covers(&fetch.need))
     }
 
     /// Asks peers for versions of their snapshots; the client gets `reply`
@@ -181,11 +187,7 @@ impl<F: Flavor> HydroServer<F> {
         let mut outstanding = 0;
         for (for_holder, f) in fetches {
             if f.node == self.id {
-                let version = self
-                    .snapshots
-                    .get(&(workflow, f.holder))
-                    .and_then(|s| s.pinned(f.key))
-                    .cloned();
+                let version = self.serve(workflow, &f);
                 failed |= !self.receive_fetched(workflow, for_holder, f.key, version, out);
             } else {
                 outstanding += 1;
@@ -194,8 +196,7 @@ impl<F: Flavor> HydroServer<F> {
                     Peer::Node(f.node),
                     Msg::ServerRead {
                         workflow,
-                        holder: f.holder,
-                        key: f.key,
+                        fetch: f,
                         for_holder,
                     },
                 );
@@ -339,42 +340,19 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                     .collect();
                 self.start_fetches(from, workflow, fetches, false, Msg::Shipped, out);
             }
-            Msg::Prepare {
-                workflow,
-                holder,
-                reads,
-                full_read_set,
-                read,
-                frontier,
-                parent,
-            } => self.prepare(
-                from,
-                workflow,
-                holder,
-                &reads,
-                &full_read_set,
-                &read,
-                &frontier,
-                parent,
-                out,
-            ),
+            Msg::Prepare(req) => self.prepare(from, req, out),
             Msg::ServerRead {
                 workflow,
-                holder,
-                key,
+                fetch,
                 for_holder,
             } => {
-                let version = self
-                    .snapshots
-                    .get(&(workflow, holder))
-                    .and_then(|s| s.pinned(key))
-                    .cloned();
+                let version = self.serve(workflow, &fetch);
                 out.send(
                     from,
                     Msg::ServerReadReply {
                         workflow,
                         for_holder,
-                        key,
+                        key: fetch.key,
                         version,
                     },
                 );

@@ -36,8 +36,9 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// save_versions (§1.4). The walk stays inside the full read set, which
-    /// bounds a workflow's metadata and is all any function of it can read.
+    /// save_versions (§1.4). The walk stays inside the full read set (sorted,
+    /// as `WorkflowPlan::full_read_set` gives it), which bounds a workflow's
+    /// metadata and is all any function of it can read.
     pub fn pin(cut: &CausalCut, reads: &[Key], full_read_set: &[Key]) -> Snapshot {
         let mut pinned = BTreeMap::new();
         let mut todo: Vec<Key> = reads.to_vec();
