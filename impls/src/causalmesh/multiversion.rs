@@ -1,31 +1,43 @@
 //! The bounded multi-version C-cache of CausalMesh-TCC (reference §8) and the
 //! choice of a version compatible with what a transaction has read.
 //!
-//! A write's clock is its head's clock at the time, so for the joined clock J
-//! of any C-cache entry, a version x (head h, counter x[h]) is in J's causal
-//! past iff J[h] >= x[h]: a larger component at h can only come from x or a
-//! later write at h, which saw x. A transaction's reads are one causal
-//! snapshot iff no version read has in its past a version of another read key
-//! that the version read of that key does not reflect. With the counters of
-//! every version of a key this server has received, per head, that is a range
-//! query. (The prototype's check compares the wrong clocks and never fails,
-//! §8; this one is exact.)
+//! A write's clock is its head's clock at the time, so a version x (head h) is
+//! in the causal past of a clock J that joins version clocks iff
+//! J[h] >= x[h]: a larger component at h can only come from x or a later
+//! write at h, which saw x. A transaction's reads are one causal snapshot iff
+//! no version read has in its past a version of another read key that the
+//! version read of that key does not reflect. With the counters of every
+//! version of a key this server has received, per head, that is a range query.
+//! (The prototype's check compares the wrong clocks and never fails, §8.)
+//!
+//! Each key keeps the last `bound` versions integrated here, one by one, over
+//! a base that merges the preloaded value and every older version. A read
+//! merges the base with every kept version compatible with the transaction:
+//! the newest state of the key the transaction may see, not only one of the
+//! states the C-cache happened to pass through (lazy integration moves in
+//! large steps, and a step's state would often mix in versions too new).
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::clock::VectorClock;
-use crate::version::{Key, NodeId, Register};
+use crate::version::{Key, NodeId, Register, Version};
+
+struct History {
+    /// The preloaded value merged with every version dropped by the bound.
+    base: Register,
+    /// Versions integrated here, oldest first.
+    kept: VecDeque<Version>,
+}
 
 pub struct Multiversion {
     bound: usize,
-    /// The last `bound` states of each key's C-cache entry, oldest first.
-    history: HashMap<Key, VecDeque<Register>>,
+    history: HashMap<Key, History>,
     /// Per key and head, the counters of the versions received.
     writes: HashMap<Key, Vec<BTreeSet<u32>>>,
     servers: usize,
 }
 
-/// What a transaction has read: per key, the joined clock of the version.
+/// What a transaction has read: per key, the joined clock of the state read.
 pub type ReadSet<'a> = &'a [(Key, &'a VectorClock)];
 
 impl Multiversion {
@@ -51,17 +63,18 @@ impl Multiversion {
         }
     }
 
-    /// Records the C-cache entry of `key` after an integration step;
-    /// `before` is its state before, kept the first time so the preloaded
-    /// value stays readable.
-    pub fn record(&mut self, key: Key, before: &Register, after: &Register) {
-        let h = self.history.entry(key).or_default();
-        if h.is_empty() {
-            h.push_back(before.clone());
-        }
-        h.push_back(after.clone());
-        while h.len() > self.bound {
-            h.pop_front();
+    /// A version of `key` is being integrated; `before` is the key's C-cache
+    /// entry before the integration step.
+    pub fn record(&mut self, key: Key, before: &Register, version: &Version) {
+        let h = self.history.entry(key).or_insert_with(|| History {
+            base: before.clone(),
+            kept: VecDeque::new(),
+        });
+        h.kept.push_back(version.clone());
+        while h.kept.len() > self.bound {
+            if let Some(old) = h.kept.pop_front() {
+                h.base.merge_version(&old);
+            }
         }
     }
 
@@ -77,39 +90,56 @@ impl Multiversion {
         })
     }
 
-    /// The newest kept state of `key` compatible with `reads` (or `current`
-    /// if the key was never integrated here: the preloaded value); `None`
-    /// if the bounded history holds none, and the transaction must abort.
-    pub fn choose<'a>(
-        &'a self,
-        key: Key,
-        current: &'a Register,
-        reads: ReadSet<'_>,
-    ) -> Option<&'a Register> {
-        let candidates: Vec<&Register> = match self.history.get(&key) {
-            Some(h) => h.iter().rev().collect(),
-            None => vec![current],
+    /// Nothing in the past of `vc` is newer than what the reads of other
+    /// keys reflect.
+    fn not_newer_than_reads(&self, key: Key, vc: &VectorClock, reads: ReadSet<'_>) -> bool {
+        reads
+            .iter()
+            .all(|&(k, read)| k == key || !self.newer_between(k, read, vc))
+    }
+
+    /// The newest state of `key` compatible with `reads`, built from the
+    /// kept versions (`current` for a key never integrated here: the
+    /// preloaded value); `None` if there is none and the transaction must
+    /// abort: the versions it needs are too new for its other reads, or were
+    /// dropped by the bound.
+    pub fn choose(&self, key: Key, current: &Register, reads: ReadSet<'_>) -> Option<Register> {
+        let state = match self.history.get(&key) {
+            None => current.clone(),
+            Some(h) => {
+                if !self.not_newer_than_reads(key, &h.base.vc, reads) {
+                    return None;
+                }
+                let mut state = h.base.clone();
+                // Compatibility is closed downwards, so this is the largest
+                // compatible set of kept versions.
+                for v in h
+                    .kept
+                    .iter()
+                    .filter(|v| self.not_newer_than_reads(key, &v.vc, reads))
+                {
+                    state.merge_version(v);
+                }
+                state
+            }
         };
-        candidates.into_iter().find(|c| {
-            reads.iter().all(|&(k, read)| {
-                // Not too old: nothing of `key` in a read's past is missing
-                // from the candidate's. Not too new: nothing of another read
-                // key in the candidate's past is missing from that read's.
-                !self.newer_between(key, &c.vc, read)
-                    && (k == key || !self.newer_between(k, read, &c.vc))
-            })
-        })
+        // Not too old: nothing of `key` in a read's past is missing.
+        let complete = reads
+            .iter()
+            .all(|&(_, read)| !self.newer_between(key, &state.vc, read));
+        complete.then_some(state)
     }
 
     pub fn metadata_bytes(&self) -> u64 {
-        let history: usize = self
+        let kept: usize = self
             .history
             .values()
-            .flatten()
-            .map(Register::metadata_bytes)
+            .map(|h| {
+                h.base.metadata_bytes() + h.kept.iter().map(|v| v.vc.encoded_bytes()).sum::<usize>()
+            })
             .sum();
         let counters: usize = self.writes.values().flatten().map(|s| 4 * s.len()).sum();
-        (history + counters) as u64
+        (kept + counters) as u64
     }
 }
 

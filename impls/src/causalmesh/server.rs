@@ -89,17 +89,19 @@ impl CausalMeshServer {
                 .collect();
             return ReadAnswer::Values(values);
         };
-        let mut reads: Vec<(Key, &VectorClock)> = deps.iter().collect();
+        let mut chosen: Vec<(Key, VectorClock)> = Vec::new();
         let mut values = Vec::with_capacity(keys.len());
         for &k in keys {
+            let reads: Vec<(Key, &VectorClock)> = deps
+                .iter()
+                .chain(chosen.iter().map(|(k, vc)| (*k, vc)))
+                .collect();
             // The client answers re-reads itself, so each key is new here.
-            match versions.choose(k, self.ccache.get(k), &reads) {
-                Some(reg) => {
-                    values.push((reg.value.clone(), reg.vc.clone()));
-                    reads.push((k, &reg.vc));
-                }
-                None => return ReadAnswer::Abort,
-            }
+            let Some(reg) = versions.choose(k, self.ccache.get(k), &reads) else {
+                return ReadAnswer::Abort;
+            };
+            values.push((reg.value, reg.vc.clone()));
+            chosen.push((k, reg.vc));
         }
         ReadAnswer::Values(values)
     }
@@ -224,6 +226,10 @@ impl CausalMeshServer {
         while let Some((key, need)) = stack.pop() {
             for m in self.icache.take_at_or_below(key, &need) {
                 stack.extend(m.deps.iter().map(|(k, vc)| (k, vc.clone())));
+                if let Some(versions) = &mut self.versions {
+                    // The C-cache entry changes only after the pull.
+                    versions.record(key, self.ccache.get(key), &m.version);
+                }
                 todo.entry(key)
                     .and_modify(|r| r.merge_version(&m.version))
                     .or_insert_with(|| Register::new(m.version.clone()));
@@ -232,12 +238,8 @@ impl CausalMeshServer {
                 }
             }
         }
-        for (key, reg) in todo {
-            let before = self.versions.as_ref().map(|_| self.ccache.get(key).clone());
-            self.ccache.merge(key, &reg);
-            if let (Some(versions), Some(before)) = (&mut self.versions, before) {
-                versions.record(key, &before, self.ccache.get(key));
-            }
+        for (key, reg) in &todo {
+            self.ccache.merge(*key, reg);
         }
         self.debug_assert_causal_cut(&needs, &pulled_deps);
     }

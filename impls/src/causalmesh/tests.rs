@@ -319,13 +319,14 @@ fn a_read_write_transactions_writes_become_visible_together() {
     );
 }
 
-/// x and then y written by one workflow; the reader read x before either.
+/// x and then y twice written by one workflow; the reader read x before.
 fn stale_read_then_newer_dependent<const TCC: bool>(ring: &mut Ring<TCC>) -> ClientContext {
     let mut r = ClientContext::default();
     assert_eq!(ring.read(&mut r, 2, X), 0);
     let mut w = ClientContext::default();
     ring.write(&mut w, 0, X, 10);
     ring.write(&mut w, 0, Y, 20);
+    ring.write(&mut w, 0, Y, 21);
     ring.deliver_all();
     r
 }
@@ -334,15 +335,17 @@ fn stale_read_then_newer_dependent<const TCC: bool>(ring: &mut Ring<TCC>) -> Cli
 fn tcc_reads_an_older_version_that_fits_the_snapshot() {
     let mut ring: Ring<true> = Ring::with(3, DesignOptions::default());
     let mut r = stale_read_then_newer_dependent(&mut ring);
-    // Node 2 is the tail of both writes: y=20 is newest but depends on x=10,
-    // newer than the x this transaction read; the kept initial y fits.
-    assert_eq!(ring.visible(2, Y), 20);
+    // Node 2 is the tail of all writes: y=21 is newest but, like y=20,
+    // depends on x=10, newer than the x this transaction read; the initial
+    // y fits.
+    assert_eq!(ring.visible(2, Y), 21);
     assert_eq!(ring.read(&mut r, 2, Y), 0);
     assert_eq!(ring.read(&mut r, 2, X), 0, "repeatable read");
 }
 
 #[test]
-fn tcc_aborts_when_the_bounded_history_holds_no_fitting_version() {
+fn tcc_aborts_when_the_fitting_version_was_dropped_by_the_bound() {
+    // With one version kept, y=20 merged into the base: the base is too new.
     let options = DesignOptions {
         tcc_versions: 1,
         ..DesignOptions::default()
@@ -356,7 +359,7 @@ fn tcc_aborts_when_the_bounded_history_holds_no_fitting_version() {
 fn causalmesh_without_tcc_reads_the_newest_version_and_never_aborts() {
     let mut ring = Ring::new(3);
     let mut r = stale_read_then_newer_dependent(&mut ring);
-    assert_eq!(ring.read(&mut r, 2, Y), 20);
+    assert_eq!(ring.read(&mut r, 2, Y), 21);
     assert_eq!(
         ring.read(&mut r, 2, X),
         10,
