@@ -9,6 +9,7 @@ use impls::Design;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::config::{LoadMode, RunConfig};
+use crate::history;
 use crate::recorder::Summary;
 use crate::registry::{self, DesignVisitor};
 use crate::results;
@@ -76,6 +77,17 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
             outcome.window_start,
         )
         .with_context(|| format!("writing {design}.hlog"))?;
+        if config.history.enabled {
+            let mut history = outcome.history;
+            history::write_jsonl(&out.join(format!("{design}.history.jsonl")), &mut history)
+                .with_context(|| format!("writing {design}.history.jsonl"))?;
+            if outcome.history_truncated {
+                eprintln!(
+                    "warning: {design}: history truncated at {} operations (history.max_ops)",
+                    config.history.max_ops
+                );
+            }
+        }
         if !quiet {
             eprintln!("{}", console_line(&summary));
         }

@@ -57,6 +57,8 @@ pub struct RunConfig {
     pub options: DesignOptions,
     #[serde(default)]
     pub runtime: RuntimeSpec,
+    #[serde(default)]
+    pub history: HistorySpec,
     /// Written into resolved configs so every number can be traced to code;
     /// ignored on input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +90,7 @@ impl Default for RunConfig {
             latency: LatencyProfile::default(),
             options: DesignOptions::default(),
             runtime: RuntimeSpec::default(),
+            history: HistorySpec::default(),
             provenance: None,
         }
     }
@@ -154,6 +157,25 @@ impl Default for RuntimeSpec {
         RuntimeSpec {
             workers: 2,
             client_tasks: 2,
+        }
+    }
+}
+
+/// Operation histories, written per design and checked for anomalies.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HistorySpec {
+    pub enabled: bool,
+    /// Operations recorded per design at most; a longer run records its
+    /// first `max_ops` and says the history is truncated.
+    pub max_ops: u64,
+}
+
+impl Default for HistorySpec {
+    fn default() -> Self {
+        HistorySpec {
+            enabled: true,
+            max_ops: 2_000_000,
         }
     }
 }

@@ -67,6 +67,9 @@ struct RunArgs {
     /// Override any config field: --set load.drain=2s --set workload.value_size=64
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     set: Vec<String>,
+    /// Record operation histories (`<design>.history.jsonl`) and check them.
+    #[arg(long, value_parser = ["on", "off"])]
+    history: Option<String>,
     /// Every latency zero: the in-process ceiling of each design.
     #[arg(long)]
     zero_latency: bool,
@@ -115,6 +118,9 @@ impl RunArgs {
         }
         if let Some(v) = self.keys {
             put("workload.keys", v.to_string())
+        }
+        if let Some(v) = &self.history {
+            put("history.enabled", (v == "on").to_string())
         }
         if let Some(v) = self.seed {
             put("seed", v.to_string())

@@ -17,8 +17,9 @@ use workloads::{Workload, stream_seed};
 
 use super::net::{Clock, Delivery, Links, Net, Router};
 use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
-use crate::config::{LoadMode, RunConfig};
+use crate::config::{HistorySpec, LoadMode, RunConfig};
 use crate::emulated_db::EmulatedDb;
+use crate::history::Record;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
 
@@ -59,6 +60,10 @@ type Inbox<M> = UnboundedReceiver<Delivery<Input<M>>>;
 /// What one design's live run measured.
 pub struct LiveOutcome {
     pub recorder: Recorder,
+    /// The operations of the run, if recorded.
+    pub history: Vec<Record>,
+    /// The history hit its size limit.
+    pub history_truncated: bool,
     pub figures: RunFigures,
     pub window_start: SystemTime,
     /// False when the drain deadline passed with messages still in flight.
@@ -96,6 +101,9 @@ struct Run<D: Design> {
     max_retries: u32,
     seed: u64,
     traffic: Traffic,
+    history: HistorySpec,
+    /// Records kept so far, over all client tasks.
+    history_len: AtomicU64,
 }
 
 /// Protocol messages and their bytes, sent during the measurement window.
@@ -171,6 +179,8 @@ async fn run_async<D: Design>(
         max_retries: load.max_retries,
         seed: config.seed,
         traffic: Traffic::default(),
+        history: config.history.clone(),
+        history_len: AtomicU64::new(0),
     });
 
     let mut inboxes = receivers.drain(..);
@@ -200,9 +210,12 @@ async fn run_async<D: Design>(
         }
     };
     let mut recorder = Recorder::new(window);
+    let mut history = Vec::new();
     let gather = async {
         for c in clients {
-            recorder.merge(&c.await.context("a client task failed")?);
+            let (r, h) = c.await.context("a client task failed")?;
+            recorder.merge(&r);
+            history.extend(h);
         }
         anyhow::Ok(())
     };
@@ -230,6 +243,7 @@ async fn run_async<D: Design>(
     }
     let (db_reads, db_writes) = db.await.context("the database task failed")?;
     let runtime_lag_us = net.mean_lag();
+    let run_history_len = run.history_len.load(Ordering::Relaxed);
     let run_traffic = (
         run.traffic.msgs.load(Ordering::Relaxed),
         run.traffic.bytes.load(Ordering::Relaxed),
@@ -238,8 +252,11 @@ async fn run_async<D: Design>(
     drop(net);
     let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
     let keys = config.workload.keys().max(1) as f64;
+    let history_truncated = run_history_len > config.history.max_ops;
     Ok(LiveOutcome {
         recorder,
+        history,
+        history_truncated,
         figures: RunFigures {
             db_reads,
             db_writes,
@@ -503,12 +520,18 @@ struct ClientTask<D: Design> {
     rng: Xoshiro256PlusPlus,
     links: Links,
     fx: Effects<D::Msg>,
+    history: Vec<Record>,
 }
 
 impl<D: Design> ClientTask<D> {
     fn start_workflow(&mut self, index: u64, intended_start: Micros, now: Micros) {
         let plan = self.workload.workflow(index);
-        let run = WorkflowRun::new(plan, intended_start, self.run.max_retries);
+        let run = WorkflowRun::new(
+            plan,
+            intended_start,
+            self.run.max_retries,
+            self.run.history.enabled,
+        );
         let id = run.id;
         self.workflows.insert(index, run);
         self.dispatch(id, now);
@@ -561,6 +584,16 @@ impl<D: Design> ClientTask<D> {
         let (start, next_id) = (wf.intended_start, wf.id);
         for (latency, is_read, served) in self.fx.completed.drain(..) {
             self.recorder.op_done(start, now, latency, is_read, served);
+        }
+        if !self.fx.history.is_empty() {
+            let n = self.fx.history.len() as u64;
+            // Past the limit the history stops growing, whole attempts at a time.
+            if self.run.history_len.fetch_add(n, Ordering::Relaxed) + n <= self.run.history.max_ops
+            {
+                self.history.append(&mut self.fx.history);
+            } else {
+                self.fx.history.clear();
+            }
         }
         for (node, msg) in self.fx.sends.drain(..) {
             // A function talks to its own node over loopback; anything else
@@ -622,7 +655,7 @@ async fn client_actor<D: Design>(
     mut inbox: Inbox<D::Msg>,
     workload: Arc<dyn Workload>,
     mut generator: Generator,
-) -> Recorder {
+) -> (Recorder, Vec<Record>) {
     let window = run.window;
     let clock = run.net.clock;
     let me_actor = run.actors.servers + 1 + task;
@@ -634,6 +667,7 @@ async fn client_actor<D: Design>(
         workflows: HashMap::new(),
         links: Links::default(),
         fx: Effects::default(),
+        history: Vec::new(),
     };
     let now = clock.now();
     match generator.mode {
@@ -691,5 +725,5 @@ async fn client_actor<D: Design>(
     for wf in me.workflows.values() {
         me.recorder.workflow_unfinished(wf.intended_start);
     }
-    me.recorder
+    (me.recorder, me.history)
 }

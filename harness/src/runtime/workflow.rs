@@ -7,6 +7,7 @@
 //! `end_function`. Any step may abort; the workflow then starts over as a new
 //! session, with fresh values, until it commits or runs out of retries.
 
+use crate::history::Record;
 use impls::{
     ClientId, ClientSession, Cluster, Micros, NodeId, OpResult, Poll, Served, WorkflowPlan,
 };
@@ -26,6 +27,9 @@ pub struct Effects<M> {
     pub sends: Vec<(NodeId, M)>,
     /// Operations that completed: latency, whether a read, where served.
     pub completed: Vec<(Micros, bool, Served)>,
+    /// History records of an attempt that ended: all its operations if it
+    /// committed, only its acknowledged writes if it aborted.
+    pub history: Vec<Record>,
 }
 
 impl<M> Default for Effects<M> {
@@ -33,6 +37,7 @@ impl<M> Default for Effects<M> {
         Effects {
             sends: Vec::new(),
             completed: Vec::new(),
+            history: Vec::new(),
         }
     }
 }
@@ -74,10 +79,18 @@ pub struct WorkflowRun<C: ClientSession> {
     op_started: Micros,
     client: Option<C>,
     context: Option<C::Context>,
+    /// The current attempt's completed operations, for the history; `None`
+    /// when histories are off.
+    recorded: Option<Vec<Record>>,
 }
 
 impl<C: ClientSession> WorkflowRun<C> {
-    pub fn new(plan: WorkflowPlan, intended_start: Micros, max_retries: u32) -> Self {
+    pub fn new(
+        plan: WorkflowPlan,
+        intended_start: Micros,
+        max_retries: u32,
+        history: bool,
+    ) -> Self {
         WorkflowRun {
             id: plan.index,
             plan: plan.clone(),
@@ -90,6 +103,7 @@ impl<C: ClientSession> WorkflowRun<C> {
             op_started: intended_start,
             client: None,
             context: Some(C::Context::default()),
+            recorded: history.then(Vec::new),
         }
     }
 
@@ -144,7 +158,7 @@ impl<C: ClientSession> WorkflowRun<C> {
                 Poll::Ready(done) => done,
             };
             if done.result == OpResult::Aborted {
-                return self.abort();
+                return self.abort(fx);
             }
             let Some(client) = self.client.as_mut() else {
                 return Progress::Waiting;
@@ -164,16 +178,29 @@ impl<C: ClientSession> WorkflowRun<C> {
                         !ops[i].read_keys().is_empty(),
                         done.served,
                     ));
+                    if let Some(recorded) = &mut self.recorded {
+                        let seq = recorded.len() as u64;
+                        let node = self.plan.functions[self.function].node;
+                        recorded.extend(Record::of(
+                            self.id,
+                            seq,
+                            node,
+                            &ops[i],
+                            &done.result,
+                            self.op_started,
+                            now,
+                        ));
+                    }
                     i + 1
                 }
                 Step::EndFunction => {
                     self.context = self.client.take().map(C::suspend);
                     self.function += 1;
-                    return if last {
-                        Progress::Finished
-                    } else {
-                        Progress::NextFunction
-                    };
+                    if !last {
+                        return Progress::NextFunction;
+                    }
+                    fx.history.extend(self.recorded.take().unwrap_or_default());
+                    return Progress::Finished;
                 }
             };
             poll = match ops.get(next) {
@@ -192,8 +219,14 @@ impl<C: ClientSession> WorkflowRun<C> {
 
     /// Drops the attempt; the workflow will start over as a new session, or
     /// gives up past the retry limit.
-    fn abort(&mut self) -> Progress {
+    fn abort(&mut self, fx: &mut Effects<C::Msg>) -> Progress {
         self.client = None;
+        // Reads of an aborted attempt do not count; its acknowledged writes
+        // may have become visible and stay in the history.
+        if let Some(recorded) = &mut self.recorded {
+            fx.history
+                .extend(recorded.drain(..).filter(Record::writes_something));
+        }
         if self.attempt >= self.max_retries {
             return Progress::GaveUp;
         }
