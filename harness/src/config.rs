@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use workloads::WorkloadSpec;
 
+use crate::faults::{FaultSpec, Faults};
 use crate::latency::LatencyProfile;
 use crate::registry;
 
@@ -59,6 +60,12 @@ pub struct RunConfig {
     pub runtime: RuntimeSpec,
     #[serde(default)]
     pub history: HistorySpec,
+    /// Faults to inject, by time and target.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
+    /// Allows faults outside the protocols' stated model.
+    #[serde(default)]
+    pub beyond_model: bool,
     /// Written into resolved configs so every number can be traced to code;
     /// ignored on input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +98,8 @@ impl Default for RunConfig {
             options: DesignOptions::default(),
             runtime: RuntimeSpec::default(),
             history: HistorySpec::default(),
+            faults: Vec::new(),
+            beyond_model: false,
             provenance: None,
         }
     }
@@ -283,6 +292,7 @@ impl RunConfig {
                 format!("`{}` cannot name a results folder", self.name),
             ));
         }
+        self.faults()?;
         self.workload
             .validate()
             .map_err(|e| field_error(format!("workload.{}", e.field), e.reason))?;
@@ -293,6 +303,16 @@ impl RunConfig {
                 None => field_error("latency", e),
             })?;
         Ok(())
+    }
+
+    /// The faults of the run, checked against the cluster.
+    pub fn faults(&self) -> Result<Faults, ConfigError> {
+        Faults::new(self.faults.clone(), self.servers, self.beyond_model).map_err(|e| {
+            match e.split_once(": ") {
+                Some((field, reason)) => field_error(field, reason),
+                None => field_error("faults", e),
+            }
+        })
     }
 
     /// The config as run, with where it came from.

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod config;
 pub mod emulated_db;
+pub mod faults;
 pub mod history;
 pub mod latency;
 pub mod recorder;

@@ -19,6 +19,7 @@ use super::net::{Clock, Delivery, Links, Net, Router};
 use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
 use crate::config::{HistorySpec, LoadMode, RunConfig};
 use crate::emulated_db::EmulatedDb;
+use crate::faults::{Faults, LinkClass};
 use crate::history::Record;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
@@ -104,6 +105,7 @@ struct Run<D: Design> {
     history: HistorySpec,
     /// Records kept so far, over all client tasks.
     history_len: AtomicU64,
+    faults: Faults,
 }
 
 /// Protocol messages and their bytes, sent during the measurement window.
@@ -116,6 +118,16 @@ struct Traffic {
 impl<D: Design> Run<D> {
     fn rng(&self, stream: u64) -> Xoshiro256PlusPlus {
         Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, stream))
+    }
+
+    /// The delay of a message sent on `class` at `now`, spikes included.
+    fn delay(&self, class: LinkClass, now: Micros, rng: &mut Xoshiro256PlusPlus) -> Micros {
+        let base = match class {
+            LinkClass::ClientNode => &self.latency.client_node,
+            LinkClass::NodeNode => &self.latency.node_node,
+            LinkClass::NodeDb => &self.latency.node_db,
+        };
+        base.sample(rng) + self.faults.extra_delay(class, now, rng)
     }
 
     /// Counts a message of `bytes` sent at `now`.
@@ -181,6 +193,7 @@ async fn run_async<D: Design>(
         traffic: Traffic::default(),
         history: config.history.clone(),
         history_len: AtomicU64::new(0),
+        faults: config.faults()?,
     });
 
     let mut inboxes = receivers.drain(..);
@@ -287,6 +300,7 @@ async fn node_actor<D: Design>(
     mut inbox: Inbox<D::Msg>,
 ) -> NodeFigures {
     let mut server = D::server(id, &run.cluster);
+    let mut crashes = run.faults.crashes(id);
     let mut node = NodeState {
         id,
         rng: run.rng(1_000 + id as u64),
@@ -307,7 +321,20 @@ async fn node_actor<D: Design>(
         let Some(delivery) = inbox.recv().await else {
             break;
         };
-        let now = net.arrive(delivery.due);
+        let mut now = net.arrive(delivery.due);
+        // A paused node handles nothing until it resumes; messages queue.
+        let resume = run.faults.node_resumes(id, now);
+        if resume > now {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(net.clock.instant(resume)))
+                .await;
+            now = net.clock.now();
+        }
+        // A crash (beyond the model) loses every cache of the node.
+        while crashes.first().is_some_and(|&at| at <= now) {
+            crashes.remove(0);
+            server = D::server(id, &run.cluster);
+            server.on_start(now, &mut out);
+        }
         if now >= window.start && fetches_at_start.is_none() {
             fetches_at_start = Some(server.remote_fetches());
         }
@@ -389,14 +416,17 @@ impl NodeState {
     }
 
     fn flush<D: Design>(&mut self, run: &Run<D>, now: Micros, out: &mut Outbox<D::Msg>) {
-        let lat = &run.latency;
         for (to, msg) in out.sends.drain(..) {
             run.count(now, msg.encoded_bytes());
             match to {
                 Peer::Node(n) => {
-                    let at = self
-                        .links
-                        .schedule(n, now, lat.node_node.sample(&mut self.rng));
+                    let delay = run.delay(LinkClass::NodeNode, now, &mut self.rng);
+                    // A reordering fault lets this message overtake earlier ones.
+                    let at = if run.faults.reordering(now) {
+                        now + delay
+                    } else {
+                        self.links.schedule(n, now, delay)
+                    };
                     run.net.send_at(
                         at,
                         n,
@@ -410,12 +440,14 @@ impl NodeState {
                 Peer::Client(client) => {
                     let task = run.actors.client_task(client);
                     let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
-                    let link = if remote {
-                        &lat.node_node
+                    let class = if remote {
+                        LinkClass::NodeNode
                     } else {
-                        &lat.client_node
+                        LinkClass::ClientNode
                     };
-                    let at = self.links.schedule(task, now, link.sample(&mut self.rng));
+                    let at = self
+                        .links
+                        .schedule(task, now, run.delay(class, now, &mut self.rng));
                     run.net.send_at(
                         at,
                         task,
@@ -433,7 +465,7 @@ impl NodeState {
             let db = run.actors.db();
             let at = self
                 .links
-                .schedule(db, now, lat.node_db.sample(&mut self.rng));
+                .schedule(db, now, run.delay(LinkClass::NodeDb, now, &mut self.rng));
             run.net.send_at(at, db, Input::ToDb { from: self.id, req });
         }
     }
@@ -465,9 +497,16 @@ async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64
             reads += db.reads - r0;
             writes += db.writes - w0;
         }
-        busy_until = busy_until.max(now) + run.latency.db_service.sample(&mut rng);
+        // An unavailable database serves nothing until it is back.
+        let start = busy_until.max(run.faults.db_available_from(now));
+        busy_until =
+            start + run.latency.db_service.sample(&mut rng) + run.faults.db_extra(now, &mut rng);
         for (to, reply) in replies.drain(..) {
-            let at = links.schedule(to, busy_until, run.latency.node_db.sample(&mut rng));
+            let at = links.schedule(
+                to,
+                busy_until,
+                run.delay(LinkClass::NodeDb, busy_until, &mut rng),
+            );
             net.send_at(at, to, Input::FromDb(reply));
         }
         net.handled();
@@ -539,7 +578,12 @@ impl<D: Design> ClientTask<D> {
 
     /// The serverless runtime invokes the workflow's next function.
     fn dispatch(&mut self, client: ClientId, now: Micros) {
-        let at = now + self.run.latency.dispatch.sample(&mut self.rng);
+        let dispatch = if self.run.faults.fast_migration(now) {
+            0
+        } else {
+            self.run.latency.dispatch.sample(&mut self.rng)
+        };
+        let at = now + dispatch;
         self.run.net.send_at(
             at,
             self.run.actors.client_task(client),
@@ -599,12 +643,14 @@ impl<D: Design> ClientTask<D> {
             // A function talks to its own node over loopback; anything else
             // (the scheduler's prepares, a remote cache) crosses the network.
             let remote = here != Some(node);
-            let link = if remote {
-                &self.run.latency.node_node
+            let class = if remote {
+                LinkClass::NodeNode
             } else {
-                &self.run.latency.client_node
+                LinkClass::ClientNode
             };
-            let at = self.links.schedule(node, now, link.sample(&mut self.rng));
+            let at = self
+                .links
+                .schedule(node, now, self.run.delay(class, now, &mut self.rng));
             self.run.count(now, msg.encoded_bytes());
             self.run.net.send_at(
                 at,
