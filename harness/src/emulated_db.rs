@@ -2,7 +2,7 @@
 //! proxy's semantics (reference §10). Time and latency belong to the runtime,
 //! which queues requests behind the configured service time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use impls::db::{DbReply, DbRequest};
 use impls::faastcc::storage::MvStore;
@@ -15,6 +15,9 @@ pub struct EmulatedDb {
     subscribers: Vec<NodeId>,
     /// The multi-version transactional store FaaSTCC's requests go to.
     versions: MvStore,
+    /// Tags of the values each key's merges and sets applied, so a run can
+    /// show that no acknowledged write was lost.
+    applied: HashMap<Key, HashSet<u64>>,
     pub reads: u64,
     pub writes: u64,
 }
@@ -28,6 +31,7 @@ impl EmulatedDb {
             deps: HashMap::new(),
             subscribers: Vec::new(),
             versions: MvStore::preloaded(Value::tagged(0, value_size)),
+            applied: HashMap::new(),
             reads: 0,
             writes: 0,
         }
@@ -35,6 +39,13 @@ impl EmulatedDb {
 
     pub fn get(&self, key: u64) -> &Register {
         self.rows.get(key)
+    }
+
+    /// Whether the write of `key` that produced the value tagged `tag`
+    /// reached the database (merged, set, or committed as a version).
+    pub fn holds_write(&self, key: Key, tag: u64) -> bool {
+        self.applied.get(&key).is_some_and(|t| t.contains(&tag))
+            || self.versions.versions(key).any(|(_, v)| v.tag() == tag)
     }
 
     fn deps_of(&self, key: Key) -> Deps {
@@ -103,6 +114,10 @@ impl EmulatedDb {
                 version,
                 deps,
             } => {
+                self.applied
+                    .entry(key)
+                    .or_default()
+                    .insert(version.value.tag());
                 let row = self.rows.get_mut(key);
                 let (dominates, concurrent) = (
                     row.vc.happens_before(&version.vc),
@@ -118,6 +133,7 @@ impl EmulatedDb {
             }
             // A plain SET: clocks play no part.
             DbRequest::Set { id, key, value } => {
+                self.applied.entry(key).or_default().insert(value.tag());
                 let width = self.rows.servers();
                 self.deps.remove(&key);
                 *self.rows.get_mut(key) = Register::new(Version {

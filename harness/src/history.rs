@@ -106,7 +106,18 @@ impl Record {
 
     /// Whether the operation wrote anything others may read.
     pub fn writes_something(&self) -> bool {
-        self.kind == Kind::Write || self.writes.as_ref().is_some_and(|w| !w.is_empty())
+        self.written().next().is_some()
+    }
+
+    /// The (key, value) pairs the operation wrote.
+    pub fn written(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
+        let single = match (self.kind, self.key, self.value) {
+            (Kind::Write, Some(k), Some(v)) => Some((k, v)),
+            _ => None,
+        };
+        single
+            .into_iter()
+            .chain(self.writes.iter().flatten().copied())
     }
 }
 

@@ -238,6 +238,7 @@ impl Recorder {
             msgs_per_wf: per_wf(server.msgs as f64),
             bytes_per_wf: per_wf(server.bytes as f64),
             cpu_us_per_wf: per_wf(server.server_cpu_us),
+            lost_writes: server.lost_writes,
         }
     }
 }
@@ -266,6 +267,9 @@ pub struct RunFigures {
     /// sent during the window.
     pub msgs: u64,
     pub bytes: u64,
+    /// Acknowledged writes missing from the database at the end; `None`
+    /// without a complete history.
+    pub lost_writes: Option<u64>,
 }
 
 /// One row of `summary.csv`.
@@ -301,6 +305,7 @@ pub struct Summary {
     pub msgs_per_wf: f64,
     pub bytes_per_wf: f64,
     pub cpu_us_per_wf: f64,
+    pub lost_writes: Option<u64>,
 }
 
 #[cfg(test)]

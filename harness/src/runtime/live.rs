@@ -254,7 +254,7 @@ async fn run_async<D: Design>(
         remote_fetches += f.remote_fetches;
         cpu_us += f.cpu_us;
     }
-    let (db_reads, db_writes) = db.await.context("the database task failed")?;
+    let (db_reads, db_writes, db) = db.await.context("the database task failed")?;
     let runtime_lag_us = net.mean_lag();
     let run_history_len = run.history_len.load(Ordering::Relaxed);
     let run_traffic = (
@@ -266,6 +266,8 @@ async fn run_async<D: Design>(
     let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
     let keys = config.workload.keys().max(1) as f64;
     let history_truncated = run_history_len > config.history.max_ops;
+    let lost_writes =
+        (config.history.enabled && !history_truncated).then(|| lost_writes(&history, &db));
     Ok(LiveOutcome {
         recorder,
         history,
@@ -275,6 +277,7 @@ async fn run_async<D: Design>(
             db_writes,
             metadata_bytes_per_key: metadata as f64 / (keys * config.servers as f64),
             runtime_lag_us,
+            lost_writes,
             remote_fetches,
             server_cpu_us: cpu_us,
             msgs: run_traffic.0,
@@ -283,6 +286,24 @@ async fn run_async<D: Design>(
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
     })
+}
+
+/// Acknowledged writes the database does not hold at the end (write-behind
+/// included): per session, the last write of each key must be there;
+/// earlier ones may be overwritten inside a transaction that buffers writes.
+fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
+    let mut last: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
+    for r in history {
+        for (key, tag) in r.written() {
+            let seen = last.entry((r.session, key)).or_insert((r.seq, tag));
+            if r.seq >= seen.0 {
+                *seen = (r.seq, tag);
+            }
+        }
+    }
+    last.iter()
+        .filter(|&(&(_, key), &(_, tag))| !db.holds_write(key, tag))
+        .count() as u64
 }
 
 /// What a node reports at the end of the run.
@@ -473,8 +494,8 @@ impl NodeState {
 
 /// The emulated database: one request at a time, each taking the service
 /// time, so requests queue when it is busy. Returns the reads and writes that
-/// arrived during the measurement window.
-async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64, u64) {
+/// arrived during the measurement window, and the database itself.
+async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64, u64, EmulatedDb) {
     let cluster = &run.cluster;
     let mut db = EmulatedDb::preloaded(cluster.keys, cluster.servers, cluster.value_size);
     let mut rng = run.rng(2_000);
@@ -511,7 +532,7 @@ async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64
         }
         net.handled();
     }
-    (reads, writes)
+    (reads, writes, db)
 }
 
 /// When workflows start: open loop at a fixed rate (each client task takes

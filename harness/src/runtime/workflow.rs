@@ -79,9 +79,10 @@ pub struct WorkflowRun<C: ClientSession> {
     op_started: Micros,
     client: Option<C>,
     context: Option<C::Context>,
-    /// The current attempt's completed operations, for the history; `None`
-    /// when histories are off.
-    recorded: Option<Vec<Record>>,
+    /// The current attempt's completed operations, for the history, each
+    /// with whether it left the client (a buffered write did not yet);
+    /// `None` when histories are off.
+    recorded: Option<Vec<(Record, bool)>>,
 }
 
 impl<C: ClientSession> WorkflowRun<C> {
@@ -181,7 +182,7 @@ impl<C: ClientSession> WorkflowRun<C> {
                     if let Some(recorded) = &mut self.recorded {
                         let seq = recorded.len() as u64;
                         let node = self.plan.functions[self.function].node;
-                        recorded.extend(Record::of(
+                        let record = Record::of(
                             self.id,
                             seq,
                             node,
@@ -189,7 +190,8 @@ impl<C: ClientSession> WorkflowRun<C> {
                             &done.result,
                             self.op_started,
                             now,
-                        ));
+                        );
+                        recorded.extend(record.map(|r| (r, done.served != Served::Client)));
                     }
                     i + 1
                 }
@@ -199,7 +201,8 @@ impl<C: ClientSession> WorkflowRun<C> {
                     if !last {
                         return Progress::NextFunction;
                     }
-                    fx.history.extend(self.recorded.take().unwrap_or_default());
+                    fx.history
+                        .extend(self.recorded.take().into_iter().flatten().map(|(r, _)| r));
                     return Progress::Finished;
                 }
             };
@@ -221,11 +224,14 @@ impl<C: ClientSession> WorkflowRun<C> {
     /// gives up past the retry limit.
     fn abort(&mut self, fx: &mut Effects<C::Msg>) -> Progress {
         self.client = None;
-        // Reads of an aborted attempt do not count; its acknowledged writes
-        // may have become visible and stay in the history.
+        // Reads of an aborted attempt do not count; its writes that left the
+        // client may have become visible and stay in the history (buffered
+        // ones never will).
         if let Some(recorded) = &mut self.recorded {
-            fx.history
-                .extend(recorded.drain(..).filter(Record::writes_something));
+            let sent = recorded
+                .drain(..)
+                .filter(|(r, sent)| *sent && r.writes_something());
+            fx.history.extend(sent.map(|(r, _)| r));
         }
         if self.attempt >= self.max_retries {
             return Progress::GaveUp;
