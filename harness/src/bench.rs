@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use impls::Design;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::checker::{self, Report};
 use crate::config::{LoadMode, RunConfig};
 use crate::history;
 use crate::recorder::Summary;
@@ -65,7 +66,7 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
                 "warning: {design}: messages were still in flight after the drain time; server figures may be incomplete"
             );
         }
-        let summary = outcome.recorder.summary(design, offered, outcome.figures);
+        let mut summary = outcome.recorder.summary(design, offered, outcome.figures);
         results::write_hgrm(
             &out.join(format!("{design}.hgrm")),
             &outcome.recorder.workflow,
@@ -79,6 +80,14 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
         .with_context(|| format!("writing {design}.hlog"))?;
         if config.history.enabled {
             let mut history = outcome.history;
+            // A truncated history misses writes its reads saw: nothing to check.
+            if !outcome.history_truncated {
+                let report = checker::check(&history);
+                summary.anomalies = Some(report.total() as u64);
+                if report.total() > 0 && !quiet {
+                    eprintln!("{design}: {}", anomaly_line(&report));
+                }
+            }
             history::write_jsonl(&out.join(format!("{design}.history.jsonl")), &mut history)
                 .with_context(|| format!("writing {design}.history.jsonl"))?;
             if outcome.history_truncated {
@@ -108,6 +117,28 @@ fn progress_bar(design: &str, quiet: bool) -> ProgressBar {
     }
     bar.set_message(design.to_string());
     bar
+}
+
+/// The anomaly kinds found, with counts, and the session guarantees broken.
+pub fn anomaly_line(report: &Report) -> String {
+    let nonzero = |v: Vec<(&str, usize)>| {
+        v.into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let guarantees = nonzero(report.guarantees());
+    let broken = if guarantees.is_empty() {
+        String::new()
+    } else {
+        format!("; session guarantees broken: {guarantees}")
+    };
+    format!(
+        "{} anomalies: {}{broken}",
+        report.total(),
+        nonzero(report.kinds())
+    )
 }
 
 pub fn console_header() -> String {

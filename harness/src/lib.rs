@@ -3,6 +3,7 @@
 //! over [`bench`].
 
 pub mod bench;
+pub mod checker;
 pub mod config;
 pub mod emulated_db;
 pub mod faults;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use harness::bench;
+use harness::checker;
 use harness::config::RunConfig;
 use harness::latency::LatencyProfile;
 use harness::registry;
@@ -30,6 +31,15 @@ enum Command {
     List,
     /// Draw the plots of a results folder again.
     Plot { dir: PathBuf },
+    /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
+    /// exits non-zero when any file has one.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Violations to print per file.
+        #[arg(long, default_value_t = 10)]
+        show: usize,
+    },
 }
 
 #[derive(Args)]
@@ -171,6 +181,31 @@ fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+fn check(files: &[PathBuf], show: usize) -> Result<()> {
+    let mut anomalous = Vec::new();
+    for file in files {
+        let history = checker::history::read_jsonl(file)?;
+        let started = std::time::Instant::now();
+        let report = checker::check(&history);
+        println!(
+            "{}: {} operations checked in {:.2?}",
+            file.display(),
+            history.len(),
+            started.elapsed()
+        );
+        println!("{}", report.show(show));
+        if report.total() > 0 {
+            anomalous.push(file.display().to_string());
+        }
+    }
+    anyhow::ensure!(
+        anomalous.is_empty(),
+        "causal anomalies in {}",
+        anomalous.join(", ")
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -196,6 +231,7 @@ fn main() -> ExitCode {
             }
             Ok(())
         }
+        Command::Check { files, show } => check(&files, show),
         Command::Plot { dir } => plots::plot_run(&dir)
             .map(|written| {
                 for p in written {

@@ -239,6 +239,7 @@ impl Recorder {
             bytes_per_wf: per_wf(server.bytes as f64),
             cpu_us_per_wf: per_wf(server.server_cpu_us),
             lost_writes: server.lost_writes,
+            anomalies: None,
         }
     }
 }
@@ -306,6 +307,9 @@ pub struct Summary {
     pub bytes_per_wf: f64,
     pub cpu_us_per_wf: f64,
     pub lost_writes: Option<u64>,
+    /// Causal anomalies the checker found in the history (empty without a
+    /// complete history).
+    pub anomalies: Option<u64>,
 }
 
 #[cfg(test)]

@@ -789,8 +789,10 @@ async fn client_actor<D: Design>(
         }
         run.net.handled();
     }
-    for wf in me.workflows.values() {
+    for wf in me.workflows.values_mut() {
         me.recorder.workflow_unfinished(wf.intended_start);
+        // Unfinished workflows observed and wrote things too.
+        me.history.extend(wf.cut_off_history(clock.now()));
     }
     (me.recorder, me.history)
 }

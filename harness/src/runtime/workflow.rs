@@ -9,7 +9,7 @@
 
 use crate::history::Record;
 use impls::{
-    ClientId, ClientSession, Cluster, Micros, NodeId, OpResult, Poll, Served, WorkflowPlan,
+    ClientId, ClientSession, Cluster, Micros, NodeId, Op, OpResult, Poll, Served, WorkflowPlan,
 };
 
 /// Session ids carry the attempt above the workflow index, so replies to an
@@ -241,6 +241,37 @@ impl<C: ClientSession> WorkflowRun<C> {
         self.function = 0;
         self.context = Some(C::Context::default());
         Progress::Retry
+    }
+
+    /// The history of an attempt cut off by the end of the run: what it
+    /// observed, the writes that left the client, and the writes of the
+    /// operation in flight, which the database may have applied unanswered.
+    pub fn cut_off_history(&mut self, now: Micros) -> Vec<Record> {
+        let Some(recorded) = self.recorded.take() else {
+            return Vec::new();
+        };
+        let mut seq = recorded.len() as u64;
+        let mut history: Vec<Record> = recorded
+            .into_iter()
+            .filter(|(r, sent)| *sent || !r.writes_something())
+            .map(|(r, _)| r)
+            .collect();
+        if let (Step::Op(i), Some(f)) = (self.step, self.plan.functions.get(self.function)) {
+            for (key, value) in f.ops.get(i).map(Op::writes).unwrap_or_default() {
+                let write = Op::Write(key, value.clone());
+                history.extend(Record::of(
+                    self.id,
+                    seq,
+                    f.node,
+                    &write,
+                    &OpResult::Written,
+                    self.op_started,
+                    now,
+                ));
+                seq += 1;
+            }
+        }
+        history
     }
 
     /// The first attempt's plan, from which retries are made.

@@ -1,0 +1,314 @@
+//! The history as a graph: committed operations are nodes, numbered in
+//! (session, seq) order so a session's nodes are consecutive (program order,
+//! PO), and every read names the node whose write it returned (read-from, RF).
+//! Records that break the schema's rules become `Malformed` violations and
+//! reads of values no committed operation wrote become `ThinAirRead` or
+//! `AbortedRead`; all of them stay out of CO.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::history::{Op, Record, op};
+use super::report::{Anomaly, OpRef, Violation};
+
+/// Where a read's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Src {
+    /// The initial value 0.
+    Init,
+    /// The reading transaction's own write.
+    Own,
+    /// The write of this node (an RF edge).
+    Node(u32),
+    /// No committed write: reported at build time.
+    Missing,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadItem {
+    pub node: u32,
+    pub key: u64,
+    /// Dense index of `key` among written keys; `None` if nothing writes it.
+    pub key_idx: Option<u32>,
+    pub value: u64,
+    pub src: Src,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WriteItem {
+    pub key: u64,
+    pub key_idx: u32,
+    pub value: u64,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Node {
+    pub record: u32,
+    pub session: u32,
+    pub pos: u32,
+    pub txn: bool,
+    reads: Range<u32>,
+    writes: Range<u32>,
+}
+
+pub(crate) struct Graph<'h> {
+    records: &'h [Record],
+    pub nodes: Vec<Node>,
+    pub reads: Vec<ReadItem>,
+    writes: Vec<WriteItem>,
+    /// `session_first[s]..session_first[s + 1]` are session `s`'s nodes.
+    session_first: Vec<u32>,
+    /// Sessions in the history, counting those with no committed operation.
+    pub session_count: usize,
+    pub keys: usize,
+}
+
+fn record_ref(r: &Record, role: &'static str, key: Option<u64>, value: Option<u64>) -> OpRef {
+    OpRef {
+        role,
+        session: r.session,
+        seq: r.seq,
+        node: r.node,
+        key,
+        value,
+    }
+}
+
+fn malformed(r: &Record, note: String) -> Violation {
+    Violation {
+        kind: Anomaly::Malformed,
+        guarantee: None,
+        ops: vec![record_ref(r, "record", r.key, r.value)],
+        note: Some(note),
+    }
+}
+
+fn writes_of<'a>(op: &Op<'a>) -> Vec<(u64, u64)> {
+    match *op {
+        Op::Write { key, value } => vec![(key, value)],
+        Op::Txn { writes, .. } => writes.to_vec(),
+        Op::Read { .. } => Vec::new(),
+    }
+}
+
+impl<'h> Graph<'h> {
+    /// Builds the graph and reports malformed records and reads with no
+    /// committed write.
+    pub fn build(records: &'h [Record]) -> (Graph<'h>, Vec<Violation>) {
+        let mut found = Vec::new();
+        let mut ops: Vec<(u32, Op<'h>)> = Vec::with_capacity(records.len());
+        for (i, r) in records.iter().enumerate() {
+            match op(r) {
+                Ok(o) => ops.push((i as u32, o)),
+                Err(e) => found.push(malformed(r, e.to_string())),
+            }
+        }
+        ops.sort_by_key(|&(i, _)| (records[i as usize].session, records[i as usize].seq));
+        let session_count = {
+            let mut ids: Vec<u64> = records.iter().map(|r| r.session).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.len()
+        };
+
+        // Differentiated histories (§2.1): each (key, value) written once.
+        let mut written: HashMap<(u64, u64), u32> = HashMap::new();
+        let mut kept: Vec<(u32, Op<'h>)> = Vec::with_capacity(ops.len());
+        for (k, &(i, o)) in ops.iter().enumerate() {
+            let r = &records[i as usize];
+            if k > 0 && {
+                let prev = &records[ops[k - 1].0 as usize];
+                (prev.session, prev.seq) == (r.session, r.seq)
+            } {
+                found.push(malformed(
+                    r,
+                    format!("repeats seq {} of its session", r.seq),
+                ));
+                continue;
+            }
+            let ws = writes_of(&o);
+            if let Some(&(key, value)) = ws.iter().find(|kv| written.contains_key(kv)) {
+                found.push(malformed(
+                    r,
+                    format!("writes key {key} = {value}, which another record wrote"),
+                ));
+                continue;
+            }
+            written.extend(ws.into_iter().map(|kv| (kv, i)));
+            kept.push((i, o));
+        }
+
+        let mut g = Graph {
+            records,
+            nodes: Vec::new(),
+            reads: Vec::new(),
+            writes: Vec::new(),
+            session_first: Vec::new(),
+            session_count,
+            keys: 0,
+        };
+        let mut node_of_record = vec![u32::MAX; records.len()];
+        let mut key_idx: HashMap<u64, u32> = HashMap::new();
+        let mut last_session = None;
+        for &(i, o) in &kept {
+            let (pairs, committed) = match o {
+                Op::Txn {
+                    writes, committed, ..
+                } => (writes, committed),
+                _ => (&[][..], true),
+            };
+            if !committed {
+                continue;
+            }
+            let r = &records[i as usize];
+            if last_session != Some(r.session) {
+                last_session = Some(r.session);
+                g.session_first.push(g.nodes.len() as u32);
+            }
+            let session = g.session_first.len() as u32 - 1;
+            let n = g.nodes.len() as u32;
+            node_of_record[i as usize] = n;
+            let start = g.writes.len() as u32;
+            let single = match o {
+                Op::Write { key, value } => Some((key, value)),
+                _ => None,
+            };
+            for &(key, value) in pairs.iter().chain(single.iter()) {
+                let next = key_idx.len() as u32;
+                let key_idx = *key_idx.entry(key).or_insert(next);
+                g.writes.push(WriteItem {
+                    key,
+                    key_idx,
+                    value,
+                });
+            }
+            g.nodes.push(Node {
+                record: i,
+                session,
+                pos: n - g.session_first[session as usize],
+                txn: matches!(o, Op::Txn { .. }),
+                reads: 0..0,
+                writes: start..g.writes.len() as u32,
+            });
+        }
+        g.session_first.push(g.nodes.len() as u32);
+        g.keys = key_idx.len();
+
+        for n in 0..g.nodes.len() {
+            let i = g.nodes[n].record as usize;
+            let r = &records[i];
+            let single;
+            let pairs = match op(r) {
+                Ok(Op::Read { key, value }) => {
+                    single = [(key, value)];
+                    &single[..]
+                }
+                Ok(Op::Txn { reads, .. }) => reads,
+                _ => &[],
+            };
+            let start = g.reads.len() as u32;
+            for &(key, value) in pairs {
+                let src = match written.get(&(key, value)) {
+                    _ if value == 0 => Src::Init,
+                    Some(&w) if w as usize == i => Src::Own,
+                    Some(&w) if node_of_record[w as usize] != u32::MAX => {
+                        Src::Node(node_of_record[w as usize])
+                    }
+                    Some(&w) => {
+                        found.push(Violation {
+                            kind: Anomaly::AbortedRead,
+                            guarantee: None,
+                            ops: vec![
+                                record_ref(r, "read", Some(key), Some(value)),
+                                record_ref(
+                                    &records[w as usize],
+                                    "aborted writer",
+                                    Some(key),
+                                    Some(value),
+                                ),
+                            ],
+                            note: None,
+                        });
+                        Src::Missing
+                    }
+                    None => {
+                        found.push(Violation {
+                            kind: Anomaly::ThinAirRead,
+                            guarantee: None,
+                            ops: vec![record_ref(r, "read", Some(key), Some(value))],
+                            note: None,
+                        });
+                        Src::Missing
+                    }
+                };
+                g.reads.push(ReadItem {
+                    node: n as u32,
+                    key,
+                    key_idx: key_idx.get(&key).copied(),
+                    value,
+                    src,
+                });
+            }
+            g.nodes[n].reads = start..g.reads.len() as u32;
+        }
+        (g, found)
+    }
+
+    pub fn sessions(&self) -> usize {
+        self.session_first.len() - 1
+    }
+
+    pub fn session_nodes(&self, s: u32) -> Range<u32> {
+        self.session_first[s as usize]..self.session_first[s as usize + 1]
+    }
+
+    /// Node `pos` of session `s`.
+    pub fn at(&self, s: u32, pos: u32) -> u32 {
+        self.session_first[s as usize] + pos
+    }
+
+    /// The node after `n` in its session.
+    pub fn po_next(&self, n: u32) -> Option<u32> {
+        let next = n + 1;
+        (next < self.session_first[self.nodes[n as usize].session as usize + 1]).then_some(next)
+    }
+
+    pub fn read_range(&self, n: u32) -> Range<usize> {
+        let r = &self.nodes[n as usize].reads;
+        r.start as usize..r.end as usize
+    }
+
+    pub fn reads_of(&self, n: u32) -> &[ReadItem] {
+        &self.reads[self.read_range(n)]
+    }
+
+    pub fn writes_of(&self, n: u32) -> &[WriteItem] {
+        let w = &self.nodes[n as usize].writes;
+        &self.writes[w.start as usize..w.end as usize]
+    }
+
+    /// `n`'s write of the key with dense index `k`.
+    pub fn write_of(&self, n: u32, k: u32) -> Option<&WriteItem> {
+        self.writes_of(n).iter().find(|w| w.key_idx == k)
+    }
+
+    pub fn start_us(&self, n: u32) -> u64 {
+        self.records[self.nodes[n as usize].record as usize].start_us
+    }
+
+    pub fn op_ref(&self, n: u32, role: &'static str, key: u64, value: u64) -> OpRef {
+        let r = &self.records[self.nodes[n as usize].record as usize];
+        record_ref(r, role, Some(key), Some(value))
+    }
+
+    /// `n` named by its first write or else its first read.
+    pub fn op_ref_any(&self, n: u32, role: &'static str) -> OpRef {
+        let r = &self.records[self.nodes[n as usize].record as usize];
+        let kv = self
+            .writes_of(n)
+            .first()
+            .map(|w| (w.key, w.value))
+            .or_else(|| self.reads_of(n).first().map(|x| (x.key, x.value)));
+        record_ref(r, role, kv.map(|kv| kv.0), kv.map(|kv| kv.1))
+    }
+}
