@@ -17,6 +17,7 @@ pub trait DesignVisitor {
 #[derive(Clone, Copy, Debug)]
 pub struct DesignTraits {
     pub causal: bool,
+    pub convergent: bool,
     pub abort_free: bool,
     pub coordination_free: bool,
     pub about: &'static str,
@@ -41,7 +42,8 @@ macro_rules! registry {
         pub fn traits(name: &str) -> Option<DesignTraits> {
             $(if name == <$design as Design>::NAME {
                 return Some(DesignTraits {
-                    causal: <$design as Design>::CAUSAL,
+                                        causal: <$design as Design>::CAUSAL,
+                    convergent: <$design as Design>::CONVERGENT,
                     abort_free: <$design as Design>::ABORT_FREE,
                     coordination_free: <$design as Design>::COORDINATION_FREE,
                     about: <$design as Design>::ABOUT,

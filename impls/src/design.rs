@@ -363,6 +363,9 @@ pub trait Design: 'static {
     const NAME: &'static str;
     /// Whether the design claims causal consistency for roaming workflows.
     const CAUSAL: bool;
+    /// Whether replicas converge: concurrent writes are arbitrated alike
+    /// everywhere (causal convergence, CCv).
+    const CONVERGENT: bool = false;
     /// Whether reads, writes and transactions never abort.
     const ABORT_FREE: bool = true;
     /// Whether a workflow never waits on a prepare round or a fetch from

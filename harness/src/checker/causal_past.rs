@@ -1,81 +1,114 @@
 //! The causal past of every operation, computed along a topological order of
-//! PO ∪ RF, and the CO-maximal writes of a key in a past.
+//! PO ∪ RF: a sparse vector clock (per session, how many of its operations lie
+//! in the past, which is a prefix by PO) and the frontier (per key, the
+//! CO-maximal writes of that key in the past). Both are persistent maps
+//! ([`PMap`]), so keeping the past of every write costs a path copy.
 //!
-//! A past is a sparse vector clock: per session, how many of its operations
-//! lie in the past (a prefix, by PO), in a persistent map ([`PMap`]) so that
-//! keeping the clock of every write costs a path copy. A node's past is the
-//! union of its predecessors' (its PO predecessor and the writes it reads).
-//! Instead of a pointwise join (work in the number of sessions), the largest
-//! predecessor's past is the base and each other predecessor is merged in by
-//! a walk back through the graph that stops at operations the base holds:
-//! the work is what the base lacks, O(depth) per operation.
-//!
-//! The maximal writes of key x in a past P: the writes of x are listed in
-//! processing order, which extends CO, and each carries its *cover*, the
-//! length of the list's prefix that lay in its own past when it was
-//! processed. Scanning the list backwards, a write in P is maximal unless it
-//! is CO-below one found before it (a later write is never CO-below an
-//! earlier one), and once the scan passes below the cover of a write in P,
-//! everything left is CO-below that write. So the scan touches only the
-//! writes of x processed since the horizon of P: those concurrent with P.
+//! A node's past is the union of its predecessors' (its PO predecessor and
+//! the writes it reads). Instead of a pointwise join of two clocks (work in the
+//! number of sessions), the largest predecessor's past is taken as the base
+//! and each other predecessor is merged in by a depth-first walk of the graph
+//! from it that stops at operations the base already holds: the work is the
+//! number of operations the base lacks, each an O(depth) map update plus, for
+//! a write, a frontier update against the key's maximal writes.
+
+use std::rc::Rc;
 
 use super::graph::{Graph, Src};
 use super::pmap::PMap;
+
+/// The CO-maximal writes of one key in a past (an antichain of nodes).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Frontier {
+    #[default]
+    Empty,
+    One(u32),
+    Many(Rc<Vec<u32>>),
+}
+
+impl Frontier {
+    pub fn as_slice(&self) -> &[u32] {
+        match self {
+            Frontier::Empty => &[],
+            Frontier::One(n) => std::slice::from_ref(n),
+            Frontier::Many(v) => v,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct Past {
     /// Per session, how many of its operations are in the past.
     vc: PMap<u32>,
+    frontier: PMap<Frontier>,
     /// Operations in the past: picks the base of a merge.
     size: u64,
 }
 
-/// A write of a key, in processing order, with its cover.
-#[derive(Clone, Copy)]
-struct Listed {
-    node: u32,
-    cover: u32,
+impl Past {
+    /// The CO-maximal writes of key `k` in this past.
+    pub fn maximal_writes(&self, k: Option<u32>) -> &[u32] {
+        k.and_then(|k| self.frontier.get(k))
+            .map_or(&[], Frontier::as_slice)
+    }
 }
 
 pub(crate) struct Pasts<'g> {
     g: &'g Graph<'g>,
-    /// Clock and size of the (inclusive) past of every processed write.
+    /// Clock of every processed write, for CO tests between writes.
     vc_of: Vec<Option<PMap<u32>>>,
-    size_of: Vec<u64>,
+    /// Full past of writes some unprocessed read still reads from.
+    stored: Vec<Option<Past>>,
+    /// Reads of each write not yet processed.
+    pending: Vec<u32>,
     /// Past of each session's last processed node.
     current: Vec<Option<Past>>,
-    /// Per key, its processed writes.
-    writes: Vec<Vec<Listed>>,
     stack: Vec<(u32, u32)>,
-}
-
-fn known(vc: &PMap<u32>, s: u32) -> u32 {
-    vc.get(s).copied().unwrap_or(0)
 }
 
 impl<'g> Pasts<'g> {
     pub fn new(g: &'g Graph<'g>) -> Pasts<'g> {
+        let mut pending = vec![0; g.nodes.len()];
+        for r in &g.reads {
+            if let Src::Node(w) = r.src {
+                pending[w as usize] += 1;
+            }
+        }
         Pasts {
             g,
             vc_of: vec![None; g.nodes.len()],
-            size_of: vec![0; g.nodes.len()],
+            stored: vec![None; g.nodes.len()],
+            pending,
             current: vec![None; g.sessions()],
-            writes: vec![Vec::new(); g.keys],
             stack: Vec::new(),
         }
     }
 
-    fn held(&self, a: u32, vc: &PMap<u32>) -> bool {
+    fn empty(&self) -> Past {
+        Past {
+            vc: PMap::new(self.g.sessions()),
+            frontier: PMap::new(self.g.keys),
+            size: 0,
+        }
+    }
+
+    fn known(vc: &PMap<u32>, s: u32) -> u32 {
+        vc.get(s).copied().unwrap_or(0)
+    }
+
+    /// `a` is in `past`.
+    pub fn in_past(&self, a: u32, past: &Past) -> bool {
         let n = &self.g.nodes[a as usize];
-        known(vc, n.session) > n.pos
+        Self::known(&past.vc, n.session) > n.pos
     }
 
     /// `a` CO `b`, for a processed write `b`.
     pub fn co(&self, a: u32, b: u32) -> bool {
+        let n = &self.g.nodes[a as usize];
         a != b
             && self.vc_of[b as usize]
                 .as_ref()
-                .is_some_and(|vc| self.held(a, vc))
+                .is_some_and(|vc| Self::known(vc, n.session) > n.pos)
     }
 
     /// `w1` CO `b`, where `None` is the initial value (CO-before every write).
@@ -83,108 +116,82 @@ impl<'g> Pasts<'g> {
         w1.is_none_or(|a| self.co(a, b))
     }
 
-    /// The CO-maximal writes of key `k` in `past`, into `out`.
-    pub fn maximal_writes(&self, k: Option<u32>, past: &Past, out: &mut Vec<u32>) {
-        self.scan(k, &past.vc, out);
-    }
-
-    /// The CO-maximal writes of key `k` in the inclusive past of the
-    /// processed write `w`, into `out`.
-    pub fn maximal_writes_at(&self, w: u32, k: Option<u32>, out: &mut Vec<u32>) {
-        out.clear();
-        if let Some(vc) = &self.vc_of[w as usize] {
-            self.scan(k, vc, out);
-        }
-    }
-
-    /// The backward scan of the module documentation; returns the cover of
-    /// a past with clock `vc` (the first position whose write it lacks).
-    fn scan(&self, k: Option<u32>, vc: &PMap<u32>, out: &mut Vec<u32>) -> u32 {
-        out.clear();
-        let Some(list) = k.and_then(|k| self.writes.get(k as usize)) else {
-            return 0;
-        };
-        let mut cover = list.len() as u32;
-        let mut below = 0;
-        for i in (0..list.len()).rev() {
-            if (i as u32) < below {
-                break;
-            }
-            let Listed { node, cover: c } = list[i];
-            if !self.held(node, vc) {
-                cover = i as u32;
-                continue;
-            }
-            below = below.max(c);
-            if !out.iter().any(|&m| self.co(node, m)) {
-                out.push(node);
-            }
-        }
-        cover
+    /// The CO-maximal writes of key `k` in the past of `w` (inclusive), for a
+    /// write some unprocessed read reads from.
+    pub fn maximal_writes_at(&self, w: u32, k: Option<u32>) -> &[u32] {
+        self.stored[w as usize]
+            .as_ref()
+            .map_or(&[], |p| p.maximal_writes(k))
     }
 
     /// The strict causal past of `n`, whose predecessors are all processed.
     pub fn enter(&mut self, n: u32) -> Past {
         let node = &self.g.nodes[n as usize];
         let s = node.session;
-        let own = if node.pos > 0 {
-            self.current[s as usize].take()
-        } else {
-            None
-        };
-        // The largest predecessor's past is the base; own wins ties, being
-        // updated in place.
-        let mut base: Option<Past> = None;
-        let mut base_from = None;
-        if let Some(p) = own {
-            base_from = Some((s, node.pos - 1));
-            base = Some(p);
-        }
-        for r in self.g.reads_of(n) {
-            if let Src::Node(w) = r.src
-                && base
-                    .as_ref()
-                    .is_none_or(|b| self.size_of[w as usize] > b.size)
-                && let Some(vc) = &self.vc_of[w as usize]
-            {
-                let wn = &self.g.nodes[w as usize];
-                base_from = Some((wn.session, wn.pos));
-                base = Some(Past {
-                    vc: vc.clone(),
-                    size: self.size_of[w as usize],
-                });
-            }
-        }
-        let mut past = base.unwrap_or_else(|| Past {
-            vc: PMap::new(self.g.sessions()),
-            size: 0,
-        });
-        if node.pos > 0 && base_from != Some((s, node.pos - 1)) {
-            self.merge(&mut past, s, node.pos - 1);
+        // Predecessors as (session, pos, size of their past).
+        let mut preds: Vec<(u32, u32, u64)> = Vec::with_capacity(2);
+        let mut own = None;
+        if node.pos > 0 {
+            own = self.current[s as usize].take();
+            preds.push((s, node.pos - 1, own.as_ref().map_or(0, |p| p.size)));
         }
         for r in self.g.reads_of(n) {
             if let Src::Node(w) = r.src {
                 let wn = &self.g.nodes[w as usize];
-                self.merge(&mut past, wn.session, wn.pos);
+                let size = self.stored[w as usize].as_ref().map_or(0, |p| p.size);
+                preds.push((wn.session, wn.pos, size));
+            }
+        }
+        let Some(base_at) = (0..preds.len()).max_by_key(|&i| (preds[i].2, usize::MAX - i)) else {
+            return self.empty();
+        };
+        let (bs, bpos, _) = preds[base_at];
+        let base = if bs == s && node.pos > 0 && bpos == node.pos - 1 {
+            own
+        } else {
+            self.stored[self.g.at(bs, bpos) as usize].clone()
+        };
+        let mut past = match base {
+            Some(p) => p,
+            None => {
+                let mut p = self.empty();
+                self.merge(&mut p, bs, bpos);
+                p
+            }
+        };
+        for (i, &(ps, ppos, _)) in preds.iter().enumerate() {
+            if i != base_at {
+                self.merge(&mut past, ps, ppos);
             }
         }
         past
     }
 
-    /// Adds `n` to its strict past, lists its writes with their covers, and
-    /// keeps what later nodes need.
-    pub fn leave(&mut self, n: u32, mut past: Past, scratch: &mut Vec<u32>) {
+    /// Adds `n` itself to its strict past, keeps what later nodes need, and
+    /// releases the pasts of writes no unprocessed read needs.
+    pub fn leave(&mut self, n: u32, mut past: Past) {
         let g = self.g;
         let node = &g.nodes[n as usize];
-        for w in g.writes_of(n) {
-            let cover = self.scan(Some(w.key_idx), &past.vc, scratch);
-            self.writes[w.key_idx as usize].push(Listed { node: n, cover });
-        }
         past.vc.set(node.session, node.pos + 1);
         past.size += 1;
-        if !g.writes_of(n).is_empty() {
+        let writes = g.writes_of(n);
+        // n is CO-after every write in its past, so it alone is maximal.
+        for w in writes {
+            past.frontier.set(w.key_idx, Frontier::One(n));
+        }
+        if !writes.is_empty() {
             self.vc_of[n as usize] = Some(past.vc.clone());
-            self.size_of[n as usize] = past.size;
+            if self.pending[n as usize] > 0 {
+                self.stored[n as usize] = Some(past.clone());
+            }
+        }
+        for r in g.reads_of(n) {
+            if let Src::Node(w) = r.src {
+                self.pending[w as usize] -= 1;
+                if self.pending[w as usize] == 0 {
+                    self.stored[w as usize] = None;
+                }
+            }
         }
         if g.po_next(n).is_some() {
             self.current[node.session as usize] = Some(past);
@@ -197,22 +204,44 @@ impl<'g> Pasts<'g> {
         let g = self.g;
         self.stack.push((s, pos));
         while let Some((s, pos)) = self.stack.pop() {
-            let had = known(&past.vc, s);
-            if had > pos {
+            let known = Self::known(&past.vc, s);
+            if known > pos {
                 continue;
             }
             past.vc.set(s, pos + 1);
-            past.size += u64::from(pos + 1 - had);
-            for q in had..=pos {
-                for r in g.reads_of(g.at(s, q)) {
+            past.size += u64::from(pos + 1 - known);
+            for q in known..=pos {
+                let m = g.at(s, q);
+                for r in g.reads_of(m) {
                     if let Src::Node(w) = r.src
-                        && !self.held(w, &past.vc)
+                        && !self.in_past(w, past)
                     {
                         let wn = &g.nodes[w as usize];
                         self.stack.push((wn.session, wn.pos));
                     }
                 }
+                for w in g.writes_of(m) {
+                    self.add_maximal(past, w.key_idx, m);
+                }
             }
         }
+    }
+
+    /// Adds write `w` of key `k` to the frontier, keeping it an antichain.
+    fn add_maximal(&self, past: &mut Past, k: u32, w: u32) {
+        let current = past.maximal_writes(Some(k));
+        if current.iter().any(|&a| self.co(w, a)) {
+            return;
+        }
+        // Allocates only when w joins an antichain of concurrent writes.
+        let mut kept: Vec<u32> = Vec::new();
+        kept.extend(current.iter().copied().filter(|&a| !self.co(a, w)));
+        let frontier = if kept.is_empty() {
+            Frontier::One(w)
+        } else {
+            kept.push(w);
+            Frontier::Many(Rc::new(kept))
+        };
+        past.frontier.set(k, frontier);
     }
 }

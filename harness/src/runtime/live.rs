@@ -238,8 +238,9 @@ async fn run_async<D: Design>(
     }
     progress(1.0);
 
-    // Let write-behind and propagation finish before reading the servers.
-    let deadline = clock.now() + load.drain;
+    // Let write-behind and propagation finish before reading the servers:
+    // nothing new starts, so only a protocol that never settles takes long.
+    let deadline = clock.now() + QUIESCENCE_LIMIT_US.max(load.drain);
     while net.in_flight() > 0 && clock.now() < deadline {
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
@@ -305,6 +306,9 @@ fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
         .filter(|&(&(_, key), &(_, tag))| !db.holds_write(key, tag))
         .count() as u64
 }
+
+/// How long the end of a run waits for messages in flight to settle.
+const QUIESCENCE_LIMIT_US: Micros = 30_000_000;
 
 /// What a node reports at the end of the run.
 struct NodeFigures {
@@ -754,7 +758,8 @@ async fn client_actor<D: Design>(
         }
     }
     let deadline = tokio::time::Instant::from_std(clock.instant(window.end + run.drain));
-    let mut generating = true;
+    // A closed-loop task with no share of the concurrency has nothing to run.
+    let mut generating = !(generator.mode == LoadMode::Closed && generator.slots == 0);
     while generating || !me.workflows.is_empty() {
         let input = tokio::select! {
             input = inbox.recv() => input,

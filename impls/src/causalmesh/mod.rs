@@ -108,6 +108,7 @@ pub struct CausalMesh;
 impl Design for CausalMesh {
     const NAME: &'static str = "causalmesh";
     const CAUSAL: bool = true;
+    const CONVERGENT: bool = true;
     const ABOUT: &'static str = "causal consistency and read-only transactions under roaming; two-lap ring propagation, lazy integration";
 
     type Msg = Msg;
@@ -124,6 +125,7 @@ pub struct CausalMeshTcc;
 impl Design for CausalMeshTcc {
     const NAME: &'static str = "causalmesh-tcc";
     const CAUSAL: bool = true;
+    const CONVERGENT: bool = true;
     const ABORT_FREE: bool = false;
     const ABOUT: &'static str = "transactional causal consistency over the whole workflow from a bounded multi-version cache";
 

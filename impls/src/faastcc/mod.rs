@@ -139,14 +139,16 @@ impl Design for FaasTcc {
 /// FaaSTCC as the CausalMesh artifact ran it (causalmesh.md §13.3). It
 /// claims TCC, but without promises its check can bound versions from below
 /// only (and, as the artifact ran it, not at all), so it misses anomalies
-/// that the published protocol rules out.
+/// that the published protocol rules out: the history checker finds them.
+/// It is marked not causal for that reason; with `faastcc_cm_narrow` it is
+/// causal but aborts most workflows.
 pub struct FaasTccCm;
 
 impl Design for FaasTccCm {
     const NAME: &'static str = "faastcc-cm";
-    const CAUSAL: bool = true;
+    const CAUSAL: bool = false;
     const ABORT_FREE: bool = false;
-    const ABOUT: &'static str = "FaaSTCC as the CausalMesh artifact ran it: one timestamp per key, no promises, no storage fallback, direct writes; its interval check aborts only with faastcc_cm_narrow";
+    const ABOUT: &'static str = "FaaSTCC as the CausalMesh artifact ran it: one timestamp per key, no promises, no storage fallback, direct writes; its interval never narrows, so it claims TCC but shows anomalies (causal, aborting most workflows, with faastcc_cm_narrow)";
 
     type Msg = Msg;
     type Server = FaasServer;

@@ -267,6 +267,14 @@ impl<F: Flavor> HydroServer<F> {
             *own = self.stamp;
         }
         let vc = VectorClock::from_counters(&counters);
+        // The workflow's writes depend on each other: a cache installs them
+        // together, so a reader of one never misses another (the session's
+        // earlier writes are in its causal past; HydroCache's sink wrote a
+        // single key, so the paper needs no rule for this).
+        let mut deps = deps.clone();
+        for (key, _) in &writes {
+            deps.add(*key, &vc);
+        }
         for (key, value) in writes {
             let id = self.db.issue(DbPurpose::Write);
             out.to_db(DbRequest::Merge {
@@ -276,7 +284,7 @@ impl<F: Flavor> HydroServer<F> {
                     value,
                     vc: vc.clone(),
                 },
-                deps: deps_without(deps, key),
+                deps: deps_without(&deps, key),
             });
         }
     }

@@ -234,7 +234,6 @@ fn generators_reach_every_kind_and_guarantee() {
                 .for_each(|(g, c)| *guarantees.entry(g).or_default() += c);
         }
     }
-    eprintln!("{kinds:?}\n{guarantees:?}");
     let missing: Vec<_> = Anomaly::ALL
         .iter()
         .filter(|&&k| k != Anomaly::Malformed && !kinds.contains_key(&k))
