@@ -84,6 +84,7 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
             if !outcome.history_truncated {
                 let report = checker::check(&history);
                 summary.anomalies = Some(report.total() as u64);
+                summary.anomaly_rate = Some(anomaly_rate(&report));
                 if report.total() > 0 && !quiet {
                     eprintln!("{design}: {}", anomaly_line(&report));
                 }
@@ -117,6 +118,30 @@ fn progress_bar(design: &str, quiet: bool) -> ProgressBar {
     }
     bar.set_message(design.to_string());
     bar
+}
+
+/// The fraction of sessions an anomaly involves: the reader of an anomalous
+/// read, or every session on a cycle.
+pub fn anomaly_rate(report: &Report) -> f64 {
+    let involved: std::collections::BTreeSet<u64> = report
+        .violations
+        .iter()
+        .flat_map(|v| {
+            let cycle = matches!(
+                v.kind,
+                checker::Anomaly::CyclicCO | checker::Anomaly::CyclicCF
+            );
+            v.ops
+                .iter()
+                .take(if cycle { v.ops.len() } else { 1 })
+                .map(|op| op.session)
+        })
+        .collect();
+    if report.sessions == 0 {
+        0.0
+    } else {
+        involved.len() as f64 / report.sessions as f64
+    }
 }
 
 /// The anomaly kinds found, with counts, and the session guarantees broken.

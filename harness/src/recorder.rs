@@ -240,6 +240,7 @@ impl Recorder {
             cpu_us_per_wf: per_wf(server.server_cpu_us),
             lost_writes: server.lost_writes,
             anomalies: None,
+            anomaly_rate: None,
         }
     }
 }
@@ -310,6 +311,9 @@ pub struct Summary {
     /// Causal anomalies the checker found in the history (empty without a
     /// complete history).
     pub anomalies: Option<u64>,
+    /// The fraction of workflows (sessions) involved in an anomaly: the
+    /// reader of an anomalous read, every session on a cycle.
+    pub anomaly_rate: Option<f64>,
 }
 
 #[cfg(test)]

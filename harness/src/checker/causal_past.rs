@@ -1,8 +1,9 @@
 //! The causal past of every operation, computed along a topological order of
 //! PO ∪ RF: a sparse vector clock (per session, how many of its operations lie
-//! in the past, which is a prefix by PO) and the frontier (per key, the
-//! CO-maximal writes of that key in the past). Both are persistent maps
-//! ([`PMap`]), so keeping the past of every write costs a path copy.
+//! in the past, which is a prefix by PO) and the frontier (per frequently
+//! written key, the CO-maximal writes of that key in the past). Both are
+//! persistent maps ([`PMap`]), so keeping the past of every write costs a
+//! path copy.
 //!
 //! A node's past is the union of its predecessors' (its PO predecessor and
 //! the writes it reads). Instead of a pointwise join of two clocks (work in the
@@ -10,7 +11,12 @@
 //! and each other predecessor is merged in by a depth-first walk of the graph
 //! from it that stops at operations the base already holds: the work is the
 //! number of operations the base lacks, each an O(depth) map update plus, for
-//! a write, a frontier update against the key's maximal writes.
+//! a write of a frequent key, a frontier update against its maximal writes.
+//!
+//! A key written fewer than [`FRONTIER_MIN_WRITES`] times has no frontier
+//! entry (most keys of a Zipf workload: each would cost a path copy per
+//! merge that discovers one of its writes); its maximal writes in a past are
+//! found by scanning its few writes, one clock lookup each.
 
 use std::rc::Rc;
 
@@ -45,13 +51,10 @@ pub(crate) struct Past {
     size: u64,
 }
 
-impl Past {
-    /// The CO-maximal writes of key `k` in this past.
-    pub fn maximal_writes(&self, k: Option<u32>) -> &[u32] {
-        k.and_then(|k| self.frontier.get(k))
-            .map_or(&[], Frontier::as_slice)
-    }
-}
+/// A key written at least this often keeps its maximal writes in every
+/// past (the frontier); the writes of a rarer key are scanned instead, at
+/// most this many CO tests per read.
+pub(crate) const FRONTIER_MIN_WRITES: usize = 128;
 
 pub(crate) struct Pasts<'g> {
     g: &'g Graph<'g>,
@@ -63,23 +66,47 @@ pub(crate) struct Pasts<'g> {
     pending: Vec<u32>,
     /// Past of each session's last processed node.
     current: Vec<Option<Past>>,
+    /// Per key: its index in the frontier maps, if written often enough.
+    frequent: Vec<Option<u32>>,
+    frequent_keys: usize,
+    /// Per rarely written key: its processed writes, in processing order.
+    rare: Vec<Vec<u32>>,
     stack: Vec<(u32, u32)>,
 }
 
 impl<'g> Pasts<'g> {
-    pub fn new(g: &'g Graph<'g>) -> Pasts<'g> {
+    pub fn new(g: &'g Graph<'g>, frontier_min_writes: usize) -> Pasts<'g> {
         let mut pending = vec![0; g.nodes.len()];
         for r in &g.reads {
             if let Src::Node(w) = r.src {
                 pending[w as usize] += 1;
             }
         }
+        let mut writes = vec![0usize; g.keys];
+        for n in 0..g.nodes.len() as u32 {
+            for w in g.writes_of(n) {
+                writes[w.key_idx as usize] += 1;
+            }
+        }
+        let mut frequent_keys = 0;
+        let frequent = writes
+            .iter()
+            .map(|&c| {
+                (c >= frontier_min_writes).then(|| {
+                    frequent_keys += 1;
+                    frequent_keys as u32 - 1
+                })
+            })
+            .collect();
         Pasts {
             g,
             vc_of: vec![None; g.nodes.len()],
             stored: vec![None; g.nodes.len()],
             pending,
             current: vec![None; g.sessions()],
+            frequent,
+            frequent_keys,
+            rare: vec![Vec::new(); g.keys],
             stack: Vec::new(),
         }
     }
@@ -87,7 +114,7 @@ impl<'g> Pasts<'g> {
     fn empty(&self) -> Past {
         Past {
             vc: PMap::new(self.g.sessions()),
-            frontier: PMap::new(self.g.keys),
+            frontier: PMap::new(self.frequent_keys),
             size: 0,
         }
     }
@@ -116,12 +143,48 @@ impl<'g> Pasts<'g> {
         w1.is_none_or(|a| self.co(a, b))
     }
 
-    /// The CO-maximal writes of key `k` in the past of `w` (inclusive), for a
-    /// write some unprocessed read reads from.
-    pub fn maximal_writes_at(&self, w: u32, k: Option<u32>) -> &[u32] {
-        self.stored[w as usize]
-            .as_ref()
-            .map_or(&[], |p| p.maximal_writes(k))
+    /// The CO-maximal writes of key `k` in `past`, into `out`.
+    pub fn maximal_writes(&self, k: Option<u32>, past: &Past, out: &mut Vec<u32>) {
+        self.maximal_in(k, &past.vc, Some(&past.frontier), out);
+    }
+
+    /// The CO-maximal writes of key `k` in the inclusive past of `w`, a write
+    /// some unprocessed read reads from, into `out`.
+    pub fn maximal_writes_at(&self, w: u32, k: Option<u32>, out: &mut Vec<u32>) {
+        out.clear();
+        if let Some(vc) = &self.vc_of[w as usize] {
+            let frontier = self.stored[w as usize].as_ref().map(|p| &p.frontier);
+            self.maximal_in(k, vc, frontier, out);
+        }
+    }
+
+    /// A frequent key's maximal writes are in the frontier; a rare key's
+    /// writes are scanned latest first: one in the past is maximal unless it
+    /// is CO-below one found before (processing order extends CO).
+    fn maximal_in(
+        &self,
+        k: Option<u32>,
+        vc: &PMap<u32>,
+        frontier: Option<&PMap<Frontier>>,
+        out: &mut Vec<u32>,
+    ) {
+        out.clear();
+        let Some(k) = k else { return };
+        match self.frequent[k as usize] {
+            Some(f) => out.extend_from_slice(
+                frontier
+                    .and_then(|m| m.get(f))
+                    .map_or(&[], Frontier::as_slice),
+            ),
+            None => {
+                for &w in self.rare[k as usize].iter().rev() {
+                    let n = &self.g.nodes[w as usize];
+                    if Self::known(vc, n.session) > n.pos && !out.iter().any(|&m| self.co(w, m)) {
+                        out.push(w);
+                    }
+                }
+            }
+        }
     }
 
     /// The strict causal past of `n`, whose predecessors are all processed.
@@ -177,7 +240,10 @@ impl<'g> Pasts<'g> {
         let writes = g.writes_of(n);
         // n is CO-after every write in its past, so it alone is maximal.
         for w in writes {
-            past.frontier.set(w.key_idx, Frontier::One(n));
+            match self.frequent[w.key_idx as usize] {
+                Some(f) => past.frontier.set(f, Frontier::One(n)),
+                None => self.rare[w.key_idx as usize].push(n),
+            }
         }
         if !writes.is_empty() {
             self.vc_of[n as usize] = Some(past.vc.clone());
@@ -221,15 +287,18 @@ impl<'g> Pasts<'g> {
                     }
                 }
                 for w in g.writes_of(m) {
-                    self.add_maximal(past, w.key_idx, m);
+                    if let Some(f) = self.frequent[w.key_idx as usize] {
+                        self.add_maximal(past, f, m);
+                    }
                 }
             }
         }
     }
 
-    /// Adds write `w` of key `k` to the frontier, keeping it an antichain.
-    fn add_maximal(&self, past: &mut Past, k: u32, w: u32) {
-        let current = past.maximal_writes(Some(k));
+    /// Adds write `w` of the frequent key `f` to the frontier, keeping it an
+    /// antichain.
+    fn add_maximal(&self, past: &mut Past, f: u32, w: u32) {
+        let current = past.frontier.get(f).map_or(&[][..], Frontier::as_slice);
         if current.iter().any(|&a| self.co(w, a)) {
             return;
         }
@@ -242,6 +311,6 @@ impl<'g> Pasts<'g> {
             kept.push(w);
             Frontier::Many(Rc::new(kept))
         };
-        past.frontier.set(k, frontier);
+        past.frontier.set(f, frontier);
     }
 }

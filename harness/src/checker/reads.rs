@@ -16,7 +16,7 @@ pub(crate) struct Conflict {
 }
 
 /// Checks the reads of node `n` against its strict past; reads that are not
-/// anomalous contribute their CF edges.
+/// anomalous contribute their CF edges. `maximal` is scratch space.
 pub(crate) fn check_node(
     g: &Graph<'_>,
     pasts: &Pasts<'_>,
@@ -24,6 +24,7 @@ pub(crate) fn check_node(
     past: &Past,
     found: &mut Vec<Violation>,
     conflicts: &mut Vec<Conflict>,
+    maximal: &mut Vec<u32>,
 ) {
     for i in g.read_range(n) {
         let r = &g.reads[i];
@@ -32,7 +33,7 @@ pub(crate) fn check_node(
             Src::Node(w) => Some(w),
             Src::Own | Src::Missing => continue,
         };
-        let maximal = past.maximal_writes(r.key_idx);
+        pasts.maximal_writes(r.key_idx, past, maximal);
         // WriteCORead / WriteCOInitRead: some write w2 of the key with
         // w1 CO w2 CO r. Every write of the key in the past lies below a
         // maximal one, so it suffices to look among those.
@@ -138,11 +139,12 @@ fn torn_snapshot(
         let Src::Node(w3) = g.reads[j].src else {
             return None;
         };
-        pasts
-            .maximal_writes_at(w3, r.key_idx)
-            .iter()
-            .find(|&&a| pasts.precedes(w1, a))
-            .map(|&w2| (j, w2))
+        let mut maximal = Vec::new();
+        pasts.maximal_writes_at(w3, r.key_idx, &mut maximal);
+        maximal
+            .into_iter()
+            .find(|&a| pasts.precedes(w1, a))
+            .map(|w2| (j, w2))
     })
 }
 

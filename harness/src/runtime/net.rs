@@ -245,8 +245,20 @@ fn run_delay_line<T>(
     precise_timer_slack();
     let mut heap: BinaryHeap<Reverse<Timed<T>>> = BinaryHeap::new();
     let mut seq = 0;
+    // The sequence number keeps equal delivery times in send order.
+    let mut take = |heap: &mut BinaryHeap<Reverse<Timed<T>>>, mut t: Timed<T>| {
+        t.seq = seq;
+        seq += 1;
+        heap.push(Reverse(t));
+    };
     let mut open = true;
     loop {
+        // Take in everything already sent before delivering: a message sent
+        // later may be due earlier (on another link), and a stalled thread
+        // must not deliver out of due order.
+        while let Ok(t) = rx.try_recv() {
+            take(&mut heap, t);
+        }
         let lead = timing.lead.load(Ordering::Relaxed);
         let now = clock.now();
         while heap.peek().is_some_and(|Reverse(t)| t.at <= now + lead) {
@@ -274,12 +286,7 @@ fn run_delay_line<T>(
             (None, false) => return,
         };
         match received {
-            Ok(mut t) => {
-                // The sequence number keeps equal delivery times in send order.
-                t.seq = seq;
-                seq += 1;
-                heap.push(Reverse(t));
-            }
+            Ok(t) => take(&mut heap, t),
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => open = false,
         }

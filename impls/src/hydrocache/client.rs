@@ -19,6 +19,50 @@ use super::snapshot::Holder;
 use super::variant::{Protocol, Variant};
 use super::{Flavor, Msg, Prepare};
 
+/// The workflow's buffered writes in program order, one per key (a rewrite
+/// moves the key to the end), so the commit can chain them causally.
+#[derive(Clone, Default, Debug)]
+pub struct WriteBuffer(Vec<(Key, Value)>);
+
+impl WriteBuffer {
+    pub fn insert(&mut self, key: Key, value: Value) {
+        self.0.retain(|(k, _)| *k != key);
+        self.0.push((key, value));
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Value> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn contains_key(&self, key: &Key) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &Value> {
+        self.0.iter().map(|(_, v)| v)
+    }
+}
+
+impl Extend<(Key, Value)> for WriteBuffer {
+    fn extend<I: IntoIterator<Item = (Key, Value)>>(&mut self, writes: I) {
+        for (k, v) in writes {
+            self.insert(k, v);
+        }
+    }
+}
+
+impl IntoIterator for WriteBuffer {
+    type Item = (Key, Value);
+    type IntoIter = std::vec::IntoIter<(Key, Value)>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
 /// What travels with the workflow from function to function.
 #[derive(Clone, Default, Debug)]
 pub struct HydroContext {
@@ -28,7 +72,7 @@ pub struct HydroContext {
     /// F of §1.6 (the artifact's su).
     pub frontier: Frontier,
     /// Writes buffered until the last function (§1.8, §13).
-    pub writes: BTreeMap<Key, Value>,
+    pub writes: WriteBuffer,
     /// Nodes holding this workflow's snapshots, for the clean-up.
     pub hosts: BTreeSet<NodeId>,
 }

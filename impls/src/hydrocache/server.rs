@@ -267,14 +267,12 @@ impl<F: Flavor> HydroServer<F> {
             *own = self.stamp;
         }
         let vc = VectorClock::from_counters(&counters);
-        // The workflow's writes depend on each other: a cache installs them
-        // together, so a reader of one never misses another (the session's
-        // earlier writes are in its causal past; HydroCache's sink wrote a
-        // single key, so the paper needs no rule for this).
+        // Each write depends on the workflow's earlier ones (`writes` is in
+        // program order): a reader of a later write gets the earlier ones
+        // with it. HydroCache's sink wrote a single key, so the paper needs
+        // no rule for this; mutual dependencies would make the cut wait on
+        // itself.
         let mut deps = deps.clone();
-        for (key, _) in &writes {
-            deps.add(*key, &vc);
-        }
         for (key, value) in writes {
             let id = self.db.issue(DbPurpose::Write);
             out.to_db(DbRequest::Merge {
@@ -286,6 +284,7 @@ impl<F: Flavor> HydroServer<F> {
                 },
                 deps: deps_without(&deps, key),
             });
+            deps.add(key, &vc);
         }
     }
 

@@ -196,6 +196,7 @@ fn cyclic_co() {
 
 #[test]
 fn thin_air_read() {
+    assert_valid(&[]);
     assert_valid(&[read(1, 0, 0, X, 0)]);
     assert_found(&[read(1, 0, 0, X, 7)], &[(Anomaly::ThinAirRead, None)]);
 }

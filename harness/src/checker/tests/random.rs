@@ -14,10 +14,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::oracle::{Counts, oracle};
 use super::{read, txn, write};
 use crate::checker::history::Record;
-use crate::checker::{Anomaly, Guarantee, check};
+use crate::checker::{Anomaly, Guarantee, check, check_with};
 
-fn counts(history: &[Record]) -> Counts {
-    let report = check(history);
+fn counts(history: &[Record], frontier_min_writes: usize) -> Counts {
+    let report = check_with(history, frontier_min_writes);
     let mut kinds: BTreeMap<Anomaly, usize> = BTreeMap::new();
     let mut guarantees: BTreeMap<Guarantee, usize> = BTreeMap::new();
     for v in &report.violations {
@@ -185,16 +185,19 @@ fn execution(seed: u64, corrupt: f64) -> Vec<Record> {
 
 fn agree(history: &[Record]) -> Result<(), TestCaseError> {
     let expected = oracle(history);
-    prop_assert_eq!(
-        counts(history),
-        expected,
-        "history:\n{}",
-        history
-            .iter()
-            .map(|r| serde_json::to_string(r).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    // Every key keeps a frontier, then none does.
+    for frontier_min_writes in [0, usize::MAX] {
+        prop_assert_eq!(
+            counts(history, frontier_min_writes),
+            expected.clone(),
+            "history:\n{}",
+            history
+                .iter()
+                .map(|r| serde_json::to_string(r).unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
     Ok(())
 }
 
