@@ -83,20 +83,20 @@ pub struct CausalMeshClient<const TCC: bool> {
 }
 
 impl<const TCC: bool> CausalMeshClient<TCC> {
-    /// What the workflow can answer itself: its own writes (read-your-writes
-    /// without a round trip) and, in TCC, what its transaction already read.
+    /// What the workflow can answer itself: in TCC, what its transaction
+    /// already read (repeatable reads).
+    ///
+    /// Unlike the prototype, a key the workflow wrote is still read at the
+    /// node and merged with the own write (below): answering the own write
+    /// alone would ignore a concurrent version that wins the tie-break and is
+    /// already in the workflow's causal past, arbitrating the two differently
+    /// from every replica (the checker finds such CyclicCF cycles).
     fn known(&self, key: Key) -> Option<Value> {
-        self.ctx
-            .local
-            .get(&key)
-            .map(|m| m.version.value.clone())
-            .or_else(|| {
-                if TCC {
-                    self.ctx.read.get(&key).cloned()
-                } else {
-                    None
-                }
-            })
+        if TCC {
+            self.ctx.read.get(&key).cloned()
+        } else {
+            None
+        }
     }
 
     /// Sends what the running operation still needs, or completes it.
@@ -219,12 +219,23 @@ impl<const TCC: bool> ClientSession for CausalMeshClient<TCC> {
                     if answer.is_some() {
                         continue;
                     }
-                    let Some((value, vc)) = values.next() else {
+                    let Some(reg) = values.next() else {
                         break;
                     };
                     // The key's dependency is the C-cache entry's joined clock,
                     // not only the winning version's: the reader has seen all of it.
-                    self.ctx.deps.add(*key, &vc);
+                    self.ctx.deps.add(*key, &reg.vc);
+                    // Read-your-writes: the own write, unless the node's
+                    // entry already reflects it or a version that beats it.
+                    let value = match self.ctx.local.get(key) {
+                        Some(own)
+                            if !own.version.vc.leq(&reg.vc)
+                                && own.version.vc.lww_cmp(&reg.winner).is_gt() =>
+                        {
+                            own.version.value.clone()
+                        }
+                        _ => reg.value,
+                    };
                     if TCC {
                         self.ctx.read.insert(*key, value.clone());
                     }

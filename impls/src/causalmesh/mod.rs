@@ -19,7 +19,7 @@ pub use server::{CausalMeshServer, ReadAnswer};
 
 use crate::clock::VectorClock;
 use crate::design::{Cluster, Design, WireSize};
-use crate::version::{Deps, Key, NodeId, Value};
+use crate::version::{Deps, Key, NodeId, Register, Value};
 
 /// Which lap of the ring a propagated write is on (§5.3).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -38,9 +38,10 @@ pub enum Msg {
         keys: Vec<Key>,
         deps: Deps,
     },
-    /// Per key read: the value and the joined clock of its C-cache entry.
+    /// Per key read: its C-cache entry (value, the winning version's clock
+    /// and the joined clock).
     ReadReply {
-        values: Vec<(Value, VectorClock)>,
+        values: Vec<Register>,
     },
     /// ClientWrite of one key, or of a transaction's writes together: the
     /// client's dependencies and all its earlier writes (`local`) travel with
@@ -72,7 +73,7 @@ impl WireSize for Msg {
                 Msg::Read { keys, deps } => 8 * keys.len() + deps.encoded_bytes(),
                 Msg::ReadReply { values } => values
                     .iter()
-                    .map(|(v, vc)| v.len() + vc.encoded_bytes())
+                    .map(|r| r.value.len() + r.metadata_bytes())
                     .sum(),
                 Msg::Write {
                     writes,

@@ -28,7 +28,7 @@ pub struct CausalMeshServer {
 /// What a read needs from the C-cache: the newest value (CausalMesh), or a
 /// version compatible with the transaction's reads (CausalMesh-TCC).
 pub enum ReadAnswer {
-    Values(Vec<(Value, VectorClock)>),
+    Values(Vec<Register>),
     /// No kept version fits the transaction's snapshot.
     Abort,
 }
@@ -80,13 +80,7 @@ impl CausalMeshServer {
     pub fn read(&mut self, keys: &[Key], deps: &Deps) -> ReadAnswer {
         self.integrate(deps.iter().map(|(k, vc)| (k, vc.clone())).collect());
         let Some(versions) = &self.versions else {
-            let values = keys
-                .iter()
-                .map(|&k| {
-                    let reg = self.ccache.get(k);
-                    (reg.value.clone(), reg.vc.clone())
-                })
-                .collect();
+            let values = keys.iter().map(|&k| self.ccache.get(k).clone()).collect();
             return ReadAnswer::Values(values);
         };
         let mut chosen: Vec<(Key, VectorClock)> = Vec::new();
@@ -100,8 +94,8 @@ impl CausalMeshServer {
             let Some(reg) = versions.choose(k, self.ccache.get(k), &reads) else {
                 return ReadAnswer::Abort;
             };
-            values.push((reg.value, reg.vc.clone()));
-            chosen.push((k, reg.vc));
+            chosen.push((k, reg.vc.clone()));
+            values.push(reg);
         }
         ReadAnswer::Values(values)
     }

@@ -270,6 +270,26 @@ fn concurrent_writes_converge_by_the_tie_break() {
 }
 
 #[test]
+fn a_read_of_an_own_write_follows_the_tie_break_once_a_concurrent_write_is_seen() {
+    let mut ring = Ring::new(3);
+    let (mut a, mut b) = (ClientContext::default(), ClientContext::default());
+    let own = ring.write(&mut a, 1, X, 10);
+    let other = ring.write(&mut b, 0, X, 20);
+    assert!(own.concurrent(&other) && other.privileged_over(&own));
+    ring.write(&mut b, 0, Y, 30);
+    ring.deliver_all();
+    assert_eq!(
+        ring.read(&mut a, 1, X),
+        10,
+        "nothing else seen: read-your-writes"
+    );
+    // y depends on b's x, so a's causal past now holds it; every replica
+    // lets it win, and so must a, or the replicas' order forms a cycle.
+    assert_eq!(ring.read(&mut a, 2, Y), 30);
+    assert_eq!(ring.read(&mut a, 2, X), 20);
+}
+
+#[test]
 fn a_read_only_transaction_is_one_causal_snapshot_with_own_writes_overlaid() {
     let mut ring = Ring::new(3);
     let mut w = ClientContext::default();
@@ -411,24 +431,29 @@ proptest! {
     #[test]
     fn random_roaming_schedules_stay_causal(steps in proptest::collection::vec(step(), 1..60)) {
         let mut ring = Ring::new(3);
-        let mut clients = vec![ClientContext::default(); 3];
+                let mut clients = vec![ClientContext::default(); 3];
         let mut next_tag = 1;
+        let mut clocks: std::collections::HashMap<u64, VectorClock> = Default::default();
         for s in steps {
             match s {
                 Step::Read { client, node, key } => {
                     let seen = clients[client].deps.get(key).cloned();
-                    let own = clients[client].local.get(&key).map(|m| m.version.value.tag());
+                    let own = clients[client].local.get(&key).map(|m| (m.version.value.tag(), m.version.vc.clone()));
                     let tag = ring.read(&mut clients[client], node, key);
-                    if let Some(own) = own {
-                        prop_assert_eq!(tag, own);
+                    if let Some((own, own_vc)) = own {
+                        // Read-your-writes: the own write, or one that wins
+                        // the tie-break against it.
+                        let beats = clocks.get(&tag).is_some_and(|vc| vc.lww_cmp(&own_vc).is_gt());
+                        prop_assert!(tag == own || beats, "read {} over own write {}", tag, own);
                     } else if let Some(seen) = seen {
                         let now = clients[client].deps.get(key).cloned().unwrap_or_default();
                         prop_assert!(seen.leq(&now));
                         prop_assert!(seen.leq(&ring.servers[node].consistent(key).vc));
                     }
                 }
-                Step::Write { client, node, key } => {
-                    ring.write(&mut clients[client], node, key, next_tag);
+                                Step::Write { client, node, key } => {
+                    let vc = ring.write(&mut clients[client], node, key, next_tag);
+                    clocks.insert(next_tag, vc);
                     next_tag += 1;
                 }
                 Step::Deliver { link } => { ring.deliver(link); }
