@@ -166,6 +166,9 @@ impl<const TCC: bool> CausalMeshClient<TCC> {
             deps.add(*k, &vc);
         }
         for (key, value) in writes {
+            // A transaction's re-read of a key it has since written must see
+            // the write, not the version it read before.
+            self.ctx.read.remove(&key);
             self.ctx.keep_local(Meta {
                 key,
                 head: self.node,
