@@ -18,6 +18,18 @@ pub enum LinkClass {
     NodeDb,
 }
 
+impl LinkClass {
+    /// The link between a function and a node: loopback to its own node,
+    /// the network to any other (a scheduler's prepare, a remote cache).
+    pub fn to_client(remote: bool) -> LinkClass {
+        if remote {
+            LinkClass::NodeNode
+        } else {
+            LinkClass::ClientNode
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum FaultKind {

@@ -465,11 +465,7 @@ impl NodeState {
                 Peer::Client(client) => {
                     let task = run.actors.client_task(client);
                     let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
-                    let class = if remote {
-                        LinkClass::NodeNode
-                    } else {
-                        LinkClass::ClientNode
-                    };
+                    let class = LinkClass::to_client(remote);
                     let at = self
                         .links
                         .schedule(task, now, run.delay(class, now, &mut self.rng));
@@ -668,11 +664,7 @@ impl<D: Design> ClientTask<D> {
             // A function talks to its own node over loopback; anything else
             // (the scheduler's prepares, a remote cache) crosses the network.
             let remote = here != Some(node);
-            let class = if remote {
-                LinkClass::NodeNode
-            } else {
-                LinkClass::ClientNode
-            };
+            let class = LinkClass::to_client(remote);
             let at = self
                 .links
                 .schedule(node, now, self.run.delay(class, now, &mut self.rng));
