@@ -9,7 +9,9 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use impls::db::{DbReply, DbRequest};
-use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode, WireSize};
+use impls::{
+    ClientId, ClientSession, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode, WireSize,
+};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -616,12 +618,7 @@ impl<D: Design> ClientTask<D> {
     fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
         let (client, here, progress) = match input {
             Input::FunctionStart(client) => {
-                // A dispatch of an attempt that has since aborted is stale.
-                let Some(wf) = self
-                    .workflows
-                    .get_mut(&workflow_of(client))
-                    .filter(|wf| wf.id == client)
-                else {
+                let Some(wf) = current(&mut self.workflows, client) else {
                     return false;
                 };
                 (
@@ -631,11 +628,7 @@ impl<D: Design> ClientTask<D> {
                 )
             }
             Input::Reply { client, from, msg } => {
-                let Some(wf) = self
-                    .workflows
-                    .get_mut(&workflow_of(client))
-                    .filter(|wf| wf.id == client)
-                else {
+                let Some(wf) = current(&mut self.workflows, client) else {
                     return false;
                 };
                 (client, wf.node(), wf.on_reply(now, from, msg, &mut self.fx))
@@ -707,6 +700,17 @@ impl<D: Design> ClientTask<D> {
             }
         }
     }
+}
+
+/// The workflow whose current attempt is session `client`; a message for an
+/// attempt that has since aborted is stale.
+fn current<C: ClientSession>(
+    workflows: &mut HashMap<u64, WorkflowRun<C>>,
+    client: ClientId,
+) -> Option<&mut WorkflowRun<C>> {
+    workflows
+        .get_mut(&workflow_of(client))
+        .filter(|wf| wf.id == client)
 }
 
 /// One client task: starts its share of the workflows, drives them, and
