@@ -241,6 +241,7 @@ impl Recorder {
             lost_writes: server.lost_writes,
             anomalies: None,
             anomaly_rate: None,
+            invariant_violations: None,
         }
     }
 }
@@ -314,6 +315,9 @@ pub struct Summary {
     /// The fraction of workflows (sessions) involved in an anomaly: the
     /// reader of an anomalous read, every session on a cycle.
     pub anomaly_rate: Option<f64>,
+    /// Broken invariants of an invariant workload, in states workflows read
+    /// and in the final state (empty for a workload without an invariant).
+    pub invariant_violations: Option<u64>,
 }
 
 #[cfg(test)]

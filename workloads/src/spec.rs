@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::invariants::encoding::VALUE_SIZE;
+use crate::invariants::{App, InvariantSpec, Invariants};
 use crate::placement::Placement;
 use crate::plan::OP_BITS;
 
@@ -27,6 +29,9 @@ impl SpecError {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorkloadSpec {
     Micro(MicroSpec),
+    Bank(InvariantSpec),
+    Auction(InvariantSpec),
+    Registry(InvariantSpec),
 }
 
 impl Default for WorkloadSpec {
@@ -40,18 +45,25 @@ impl WorkloadSpec {
     pub fn keys(&self) -> u64 {
         match self {
             WorkloadSpec::Micro(m) => m.keys,
+            WorkloadSpec::Bank(s) => Invariants::keys(App::Bank, s),
+            WorkloadSpec::Auction(s) => Invariants::keys(App::Auction, s),
+            WorkloadSpec::Registry(s) => Invariants::keys(App::Registry, s),
         }
     }
 
     pub fn value_size(&self) -> usize {
         match self {
             WorkloadSpec::Micro(m) => m.value_size,
+            _ => VALUE_SIZE,
         }
     }
 
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
             WorkloadSpec::Micro(m) => m.validate(),
+            WorkloadSpec::Bank(s) => s.validate(App::Bank.kinds()),
+            WorkloadSpec::Auction(s) => s.validate(App::Auction.kinds()),
+            WorkloadSpec::Registry(s) => s.validate(App::Registry.kinds()),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! as tokio tasks in one process, in real time, with every link's latency
 //! injected by the delay line.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,7 +16,7 @@ use impls::{
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-use workloads::{Workload, stream_seed};
+use workloads::{TokenRequest, Workload, stream_seed};
 
 use super::net::{Clock, Delivery, Links, Net, Router};
 use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
@@ -23,8 +24,10 @@ use crate::config::{HistorySpec, LoadMode, RunConfig};
 use crate::emulated_db::EmulatedDb;
 use crate::faults::{Faults, LinkClass};
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
+use crate::tokens::{Grant, TokenService};
 
 /// Everything an actor can receive.
 pub enum Input<M> {
@@ -55,6 +58,22 @@ pub enum Input<M> {
     FunctionStart(ClientId),
     /// To a client task: open-loop workflow `index` is due.
     StartWorkflow(u64),
+    /// To the token service: a workflow asks for a token.
+    TokenAcquire {
+        workflow: u64,
+        request: TokenRequest,
+    },
+    /// To the token service: a holder is done, with its causal context (the
+    /// design's `ClientSession::Context`).
+    TokenRelease {
+        request: TokenRequest,
+        ctx: Box<dyn Any + Send>,
+    },
+    /// To a client task: the workflow holds its token and starts from `ctx`.
+    TokenGrant {
+        workflow: u64,
+        ctx: Box<dyn Any + Send>,
+    },
     Stop,
 }
 
@@ -71,9 +90,12 @@ pub struct LiveOutcome {
     pub window_start: SystemTime,
     /// False when the drain deadline passed with messages still in flight.
     pub quiesced: bool,
+    /// What committed workflows of an invariant workload read and did.
+    pub invariants: InvariantLog,
 }
 
-/// Actor numbering: nodes `0..n`, then the database, then the client tasks.
+/// Actor numbering: nodes `0..n`, then the database, then the client tasks,
+/// then the token service.
 #[derive(Clone, Copy)]
 struct Actors {
     servers: usize,
@@ -87,8 +109,11 @@ impl Actors {
     fn client_task(&self, client: ClientId) -> usize {
         self.servers + 1 + (workflow_of(client) % self.client_tasks as u64) as usize
     }
-    fn count(&self) -> usize {
+    fn token_service(&self) -> usize {
         self.servers + 1 + self.client_tasks
+    }
+    fn count(&self) -> usize {
+        self.servers + 2 + self.client_tasks
     }
 }
 
@@ -206,8 +231,15 @@ async fn run_async<D: Design>(
     }
     let db = tokio::spawn(db_actor(run.clone(), inboxes.next().context("db inbox")?));
     let mut clients = Vec::new();
-    for task in 0..actors.client_tasks {
-        let inbox = inboxes.next().context("client inbox")?;
+    let mut client_inboxes = Vec::new();
+    for _ in 0..actors.client_tasks {
+        client_inboxes.push(inboxes.next().context("client inbox")?);
+    }
+    let tokens = tokio::spawn(token_actor(
+        run.clone(),
+        inboxes.next().context("token service inbox")?,
+    ));
+    for (task, inbox) in client_inboxes.into_iter().enumerate() {
         let generator = Generator::new(&config.load, task, actors.client_tasks);
         clients.push(tokio::spawn(client_actor(
             run.clone(),
@@ -226,11 +258,13 @@ async fn run_async<D: Design>(
     };
     let mut recorder = Recorder::new(window);
     let mut history = Vec::new();
+    let mut invariants = InvariantLog::default();
     let gather = async {
         for c in clients {
-            let (r, h) = c.await.context("a client task failed")?;
+            let (r, h, i) = c.await.context("a client task failed")?;
             recorder.merge(&r);
             history.extend(h);
+            invariants.merge(i);
         }
         anyhow::Ok(())
     };
@@ -247,9 +281,10 @@ async fn run_async<D: Design>(
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     let quiesced = net.in_flight() <= 0;
-    for actor in 0..actors.db() + 1 {
+    for actor in (0..actors.db() + 1).chain([actors.token_service()]) {
         net.send_now(actor, Input::Stop);
     }
+    tokens.await.context("the token service failed")?;
     let (mut metadata, mut remote_fetches, mut cpu_us) = (0u64, 0u64, 0f64);
     for n in nodes {
         let f = n.await.context("a node task failed")?;
@@ -288,6 +323,7 @@ async fn run_async<D: Design>(
         },
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
+        invariants,
     })
 }
 
@@ -537,6 +573,42 @@ async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64
     (reads, writes, db)
 }
 
+/// The token service: one server a `latency.token` hop from every
+/// workflow, driving the pure [`TokenService`] with the design's contexts.
+async fn token_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) {
+    type Ctx<D> = <<D as Design>::Client as ClientSession>::Context;
+    let mut service = TokenService::<Ctx<D>>::new(D::Client::merge_contexts);
+    let mut rng = run.rng(4_000);
+    let net = &run.net;
+    while let Some(delivery) = inbox.recv().await {
+        let now = net.arrive(delivery.due);
+        let grants = match delivery.item {
+            Input::TokenAcquire { workflow, request } => {
+                service.acquire(request.token, workflow, request.exclusive)
+            }
+            Input::TokenRelease { request, ctx } => {
+                // Contexts come only from this run's clients, of this type.
+                let ctx = ctx.downcast::<Ctx<D>>().map(|c| *c).unwrap_or_default();
+                service.release(request.token, request.exclusive, ctx)
+            }
+            Input::Stop => break,
+            _ => Vec::new(),
+        };
+        for Grant { holder, ctx, .. } in grants {
+            let at = now + run.latency.token.sample(&mut rng);
+            net.send_at(
+                at,
+                run.actors.client_task(holder),
+                Input::TokenGrant {
+                    workflow: holder,
+                    ctx: Box::new(ctx),
+                },
+            );
+        }
+        net.handled();
+    }
+}
+
 /// When workflows start: open loop at a fixed rate (each client task takes
 /// every k-th workflow), or closed loop with a fixed number in flight.
 struct Generator {
@@ -583,20 +655,95 @@ struct ClientTask<D: Design> {
     links: Links,
     fx: Effects<D::Msg>,
     history: Vec<Record>,
+    /// Per workflow index, its tokens in acquisition order and how many it
+    /// holds.
+    tokens: HashMap<u64, (Vec<TokenRequest>, usize)>,
+    invariants: InvariantLog,
 }
 
 impl<D: Design> ClientTask<D> {
     fn start_workflow(&mut self, index: u64, intended_start: Micros, now: Micros) {
         let plan = self.workload.workflow(index);
-        let run = WorkflowRun::new(
+        let tokens = self.workload.tokens(&plan);
+        let mut run = WorkflowRun::new(
             plan,
             intended_start,
             self.run.max_retries,
             self.run.history.enabled,
         );
+        if self.workload.invariants().is_some() {
+            run = run.with_decisions(self.workload.clone());
+        }
         let id = run.id;
         self.workflows.insert(index, run);
-        self.dispatch(id, now);
+        match tokens.first() {
+            // The workflow's first function waits for its tokens, taken one
+            // after another.
+            Some(&request) => {
+                self.tokens.insert(index, (tokens, 0));
+                self.send_to_tokens(
+                    now,
+                    Input::TokenAcquire {
+                        workflow: index,
+                        request,
+                    },
+                );
+            }
+            None => self.dispatch(id, now),
+        }
+    }
+
+    fn send_to_tokens(&mut self, now: Micros, input: Input<D::Msg>) {
+        let at = now + self.run.latency.token.sample(&mut self.rng);
+        self.run
+            .net
+            .send_at(at, self.run.actors.token_service(), input);
+    }
+
+    /// The workflow holds one more token and joins the context handed
+    /// over; with all of them it starts.
+    fn granted(&mut self, workflow: u64, ctx: Box<dyn Any + Send>, now: Micros) {
+        type Ctx<D> = <<D as Design>::Client as ClientSession>::Context;
+        let (Some(wf), Some((tokens, held))) = (
+            self.workflows.get_mut(&workflow),
+            self.tokens.get_mut(&workflow),
+        ) else {
+            return;
+        };
+        if let Ok(ctx) = ctx.downcast::<Ctx<D>>() {
+            wf.inherit(*ctx);
+        }
+        *held += 1;
+        match tokens.get(*held).copied() {
+            Some(request) => self.send_to_tokens(now, Input::TokenAcquire { workflow, request }),
+            None => {
+                let id = wf.id;
+                self.dispatch(id, now);
+            }
+        }
+    }
+
+    /// A workflow that committed or gave up: its invariant checks, and its
+    /// token back with its context.
+    fn ended(&mut self, mut wf: WorkflowRun<D::Client>, committed: bool, now: Micros) {
+        if committed && let Some(inv) = self.workload.invariants() {
+            let (plan, results) = wf.outcome();
+            let (broken, effect) = inv.observe(plan, results);
+            self.invariants.reads.extend(broken);
+            self.invariants.effects.extend(effect.map(|e| (now, e)));
+        }
+        if let Some((tokens, _)) = self.tokens.remove(&wf.original().index) {
+            let ctx = wf.take_context();
+            for request in tokens {
+                self.send_to_tokens(
+                    now,
+                    Input::TokenRelease {
+                        request,
+                        ctx: Box::new(ctx.clone()),
+                    },
+                );
+            }
+        }
     }
 
     /// The serverless runtime invokes the workflow's next function.
@@ -617,6 +764,10 @@ impl<D: Design> ClientTask<D> {
     /// Returns true when a workflow finished or gave up.
     fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
         let (client, here, progress) = match input {
+            Input::TokenGrant { workflow, ctx } => {
+                self.granted(workflow, ctx, now);
+                return false;
+            }
             Input::FunctionStart(client) => {
                 let Some(wf) = current(&mut self.workflows, client) else {
                     return false;
@@ -690,12 +841,17 @@ impl<D: Design> ClientTask<D> {
             Progress::GaveUp => {
                 self.recorder.aborted(start);
                 self.recorder.workflow_failed(start);
-                self.workflows.remove(&index);
+                if let Some(wf) = self.workflows.remove(&index) {
+                    self.ended(wf, false, now);
+                }
                 true
             }
             Progress::Finished => {
-                let attempts = self.workflows.remove(&index).map_or(0, |wf| wf.attempt);
-                self.recorder.workflow_done(start, now, attempts);
+                let Some(wf) = self.workflows.remove(&index) else {
+                    return true;
+                };
+                self.recorder.workflow_done(start, now, wf.attempt);
+                self.ended(wf, true, now);
                 true
             }
         }
@@ -722,7 +878,7 @@ async fn client_actor<D: Design>(
     mut inbox: Inbox<D::Msg>,
     workload: Arc<dyn Workload>,
     mut generator: Generator,
-) -> (Recorder, Vec<Record>) {
+) -> (Recorder, Vec<Record>, InvariantLog) {
     let window = run.window;
     let clock = run.net.clock;
     let me_actor = run.actors.servers + 1 + task;
@@ -735,6 +891,8 @@ async fn client_actor<D: Design>(
         links: Links::default(),
         fx: Effects::default(),
         history: Vec::new(),
+        tokens: HashMap::new(),
+        invariants: InvariantLog::default(),
     };
     let now = clock.now();
     match generator.mode {
@@ -795,5 +953,5 @@ async fn client_actor<D: Design>(
         // Unfinished workflows observed and wrote things too.
         me.history.extend(wf.cut_off_history(clock.now()));
     }
-    (me.recorder, me.history)
+    (me.recorder, me.history, me.invariants)
 }

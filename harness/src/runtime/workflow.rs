@@ -7,10 +7,13 @@
 //! `end_function`. Any step may abort; the workflow then starts over as a new
 //! session, with fresh values, until it commits or runs out of retries.
 
+use std::sync::Arc;
+
 use crate::history::Record;
 use impls::{
     ClientId, ClientSession, Cluster, Micros, NodeId, Op, OpResult, Poll, Served, WorkflowPlan,
 };
+use workloads::Workload;
 
 /// Session ids carry the attempt above the workflow index, so replies to an
 /// aborted attempt never reach its retry.
@@ -79,6 +82,15 @@ pub struct WorkflowRun<C: ClientSession> {
     op_started: Micros,
     client: Option<C>,
     context: Option<C::Context>,
+    /// The causal context handed over with a token: every attempt starts
+    /// from it.
+    inherited: Option<C::Context>,
+    /// A workload that decides later operations from earlier results, and
+    /// the current attempt's results so far (kept only with one).
+    decider: Option<Arc<dyn Workload>>,
+    results: Vec<OpResult>,
+    /// The running operation as decided, when it differs from the plan.
+    decided: Option<Op>,
     /// The current attempt's completed operations, for the history, each
     /// with whether it left the client (a buffered write did not yet);
     /// `None` when histories are off.
@@ -104,8 +116,45 @@ impl<C: ClientSession> WorkflowRun<C> {
             op_started: intended_start,
             client: None,
             context: Some(C::Context::default()),
+            inherited: None,
+            decider: None,
+            results: Vec::new(),
+            decided: None,
             recorded: history.then(Vec::new),
         }
+    }
+
+    /// Lets `workload` decide operations from the attempt's earlier results
+    /// ([`Workload::decide`]).
+    pub fn with_decisions(mut self, workload: Arc<dyn Workload>) -> Self {
+        self.decider = Some(workload);
+        self
+    }
+
+    /// Starts every attempt from `ctx`, the causal context of a token's
+    /// last holders, joined into what the workflow inherited before.
+    pub fn inherit(&mut self, ctx: C::Context) {
+        let inherited = match self.inherited.take() {
+            Some(before) => C::merge_contexts(before, ctx),
+            None => ctx,
+        };
+        self.context = Some(inherited.clone());
+        self.inherited = Some(inherited);
+    }
+
+    /// The causal context after the last function (or, if the workflow gave
+    /// up, the inherited one), to hand back with a token.
+    pub fn take_context(&mut self) -> C::Context {
+        self.context
+            .take()
+            .or_else(|| self.inherited.take())
+            .unwrap_or_default()
+    }
+
+    /// The plan of the current attempt and the results of its operations,
+    /// in order (empty unless operations are decided from results).
+    pub fn outcome(&self) -> (&WorkflowPlan, &[OpResult]) {
+        (&self.plan, &self.results)
     }
 
     /// The node the current (or next) function runs on.
@@ -174,24 +223,22 @@ impl<C: ClientSession> WorkflowRun<C> {
                 }
                 Step::BeginFunction => 0,
                 Step::Op(i) => {
+                    let op = self.decided.take();
+                    let op = op.as_ref().unwrap_or(&ops[i]);
                     fx.completed.push((
                         now - self.op_started,
-                        !ops[i].read_keys().is_empty(),
+                        !op.read_keys().is_empty(),
                         done.served,
                     ));
                     if let Some(recorded) = &mut self.recorded {
                         let seq = recorded.len() as u64;
                         let node = self.plan.functions[self.function].node;
-                        let record = Record::of(
-                            self.id,
-                            seq,
-                            node,
-                            &ops[i],
-                            &done.result,
-                            self.op_started,
-                            now,
-                        );
+                        let record =
+                            Record::of(self.id, seq, node, op, &done.result, self.op_started, now);
                         recorded.extend(record.map(|r| (r, done.served != Served::Client)));
+                    }
+                    if self.decider.is_some() {
+                        self.results.push(done.result);
                     }
                     i + 1
                 }
@@ -207,10 +254,14 @@ impl<C: ClientSession> WorkflowRun<C> {
                 }
             };
             poll = match ops.get(next) {
-                Some(op) => {
+                Some(planned) => {
                     self.step = Step::Op(next);
                     self.op_started = now;
-                    client.start(op, &mut fx.sends)
+                    self.decided = self
+                        .decider
+                        .as_ref()
+                        .and_then(|w| w.decide(&self.plan, &self.results, planned));
+                    client.start(self.decided.as_ref().unwrap_or(planned), &mut fx.sends)
                 }
                 None => {
                     self.step = Step::EndFunction;
@@ -239,7 +290,9 @@ impl<C: ClientSession> WorkflowRun<C> {
         self.attempt += 1;
         self.id = self.original.index | (u64::from(self.attempt) << ATTEMPT_SHIFT);
         self.function = 0;
-        self.context = Some(C::Context::default());
+        self.results.clear();
+        self.decided = None;
+        self.context = Some(self.inherited.clone().unwrap_or_default());
         Progress::Retry
     }
 
@@ -257,7 +310,8 @@ impl<C: ClientSession> WorkflowRun<C> {
             .map(|(r, _)| r)
             .collect();
         if let (Step::Op(i), Some(f)) = (self.step, self.plan.functions.get(self.function)) {
-            for (key, value) in f.ops.get(i).map(Op::writes).unwrap_or_default() {
+            let op = self.decided.as_ref().or_else(|| f.ops.get(i));
+            for (key, value) in op.map(Op::writes).unwrap_or_default() {
                 let write = Op::Write(key, value.clone());
                 history.extend(Record::of(
                     self.id,
