@@ -104,6 +104,9 @@ fn the_analysis_default_and_the_config_choice_reach_the_workload() {
             r#"{ kind = "bank", tokens = { borrow = "token" } }"#.to_string(),
         )],
     );
-    let err = format!("{:#}", bad.err().expect("an unknown operation is refused"));
+    let Err(err) = bad else {
+        panic!("an unknown operation is refused");
+    };
+    let err = format!("{err:#}");
     assert!(err.contains("workload.tokens.borrow"), "{err}");
 }
