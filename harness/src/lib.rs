@@ -13,3 +13,4 @@ pub mod recorder;
 pub mod registry;
 pub mod results;
 pub mod runtime;
+pub mod sweep;
