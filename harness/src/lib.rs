@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod checker;
+pub mod compare;
 pub mod config;
 pub mod emulated_db;
 pub mod faults;

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use harness::bench;
 use harness::checker;
+use harness::compare;
 use harness::config::RunConfig;
 use harness::latency::LatencyProfile;
 use harness::registry;
@@ -31,6 +32,23 @@ enum Command {
     /// Run every design at every point of one or two varied config fields
     /// into one sweep folder (sweep.csv, knees.csv for rate sweeps).
     Sweep(Box<SweepArgs>),
+    /// NEW/OLD ratios of throughput, latency and CPU per design (and sweep
+    /// point); exits non-zero when a --metric regresses past --threshold
+    /// (sim runs; live runs only with --strict).
+    Compare {
+        /// A results folder, a sweep folder, or a summary.csv / sweep.csv.
+        old: PathBuf,
+        new: PathBuf,
+        /// Metrics that decide the exit status: --metric p99_us,throughput_wf_s
+        #[arg(long = "metric", value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Relative change allowed before a metric counts as regressed.
+        #[arg(long, default_value_t = 0.05)]
+        threshold: f64,
+        /// Fail on live regressions too (beyond the noise margin).
+        #[arg(long)]
+        strict: bool,
+    },
     /// List the designs and workloads.
     List,
     /// Draw the plots of a results folder again.
@@ -256,6 +274,36 @@ fn sweep(args: SweepArgs) -> Result<()> {
     Ok(())
 }
 
+fn compare(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    metrics: Vec<String>,
+    threshold: f64,
+    strict: bool,
+) -> Result<()> {
+    let gate = compare::Gate {
+        metrics: metrics.iter().map(|m| m.trim().to_string()).collect(),
+        threshold,
+        strict,
+    };
+    let (old, new) = (compare::Source::load(old)?, compare::Source::load(new)?);
+    println!("{} -> {}", old.path.display(), new.path.display());
+    let comparison = compare::compare(&old, &new, &gate)?;
+    print!("{}", comparison.render());
+    let failures = comparison.failures();
+    anyhow::ensure!(
+        failures.is_empty(),
+        "{} regression(s) past {:.1}%: {}",
+        failures.len(),
+        comparison.limit * 100.0,
+        failures.join("; ")
+    );
+    if !gate.metrics.is_empty() {
+        println!("no regression past {:.1}%", comparison.limit * 100.0);
+    }
+    Ok(())
+}
+
 fn check(files: &[PathBuf], show: usize) -> Result<()> {
     let mut anomalous = Vec::new();
     for file in files {
@@ -286,6 +334,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(*args),
         Command::Sweep(args) => sweep(*args),
+        Command::Compare {
+            old,
+            new,
+            metrics,
+            threshold,
+            strict,
+        } => compare(&old, &new, metrics, threshold, strict),
         Command::List => {
             println!("designs:");
             for name in registry::names() {
