@@ -12,6 +12,7 @@ pub mod history;
 pub mod latency;
 pub mod recorder;
 pub mod registry;
+pub mod resources;
 pub mod results;
 pub mod runtime;
 pub mod sweep;

@@ -241,6 +241,8 @@ impl Recorder {
             lost_writes: server.lost_writes,
             anomalies: None,
             anomaly_rate: None,
+            cpu_pct: server.cpu_pct,
+            rss_mb: server.rss_mb,
         }
     }
 }
@@ -272,6 +274,10 @@ pub struct RunFigures {
     /// Acknowledged writes missing from the database at the end; `None`
     /// without a complete history.
     pub lost_writes: Option<u64>,
+    /// The process's CPU time over the window as a percentage of one core,
+    /// and its mean resident set in MB (live runs; see `resources`).
+    pub cpu_pct: Option<f64>,
+    pub rss_mb: Option<f64>,
 }
 
 /// One row of `summary.csv`.
@@ -314,6 +320,10 @@ pub struct Summary {
     /// The fraction of workflows (sessions) involved in an anomaly: the
     /// reader of an anomalous read, every session on a cycle.
     pub anomaly_rate: Option<f64>,
+    /// The process's CPU time over the window, % of one core (live runs).
+    pub cpu_pct: Option<f64>,
+    /// The process's mean resident set over the window, MB (live runs).
+    pub rss_mb: Option<f64>,
 }
 
 #[cfg(test)]
