@@ -51,7 +51,7 @@ enum Command {
     },
     /// List the designs and workloads.
     List,
-    /// Draw the plots of a results folder again.
+    /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
@@ -134,6 +134,9 @@ struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Skip drawing plots.
+    #[arg(long)]
+    no_plots: bool,
 }
 
 /// `FIELD=VALUE` arguments as override pairs.
@@ -262,6 +265,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
         quiet: args.quiet,
     };
     let outcome = sweep.run()?;
+    if !args.no_plots {
+        plots::plot_dir(&out).with_context(|| format!("drawing plots in {}", out.display()))?;
+    }
     if !args.quiet {
         eprintln!(
             "sweep: {} points run, {} already done; {} rows in {}",
@@ -363,7 +369,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
-        Command::Plot { dir } => plots::plot_run(&dir)
+        Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {
                     println!("{}", p.display());
