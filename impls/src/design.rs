@@ -355,6 +355,12 @@ pub trait ClientSession: Sized + Send + 'static {
 
     /// Exports the causal context for the workflow's next function.
     fn suspend(self) -> Self::Context;
+
+    /// Joins two causal contexts: parallel branches of one workflow (§6 of
+    /// the CausalMesh reference), or a token's last holder handing its past
+    /// to the next one. A session resumed from the result never reads
+    /// anything older than what either side had seen or written.
+    fn merge_contexts(a: Self::Context, b: Self::Context) -> Self::Context;
 }
 
 /// A cache design: its messages, its server and its client library.
