@@ -241,6 +241,9 @@ impl Recorder {
             lost_writes: server.lost_writes,
             anomalies: None,
             anomaly_rate: None,
+            server_util_mean: server.server_util_mean,
+            server_util_max: server.server_util_max,
+            queue_peak: server.queue_peak,
         }
     }
 }
@@ -272,6 +275,11 @@ pub struct RunFigures {
     /// Acknowledged writes missing from the database at the end; `None`
     /// without a complete history.
     pub lost_writes: Option<u64>,
+    /// Simulated runtime only: mean and largest busy fraction of a cache
+    /// server's cores over the window, and the longest queue of any server.
+    pub server_util_mean: Option<f64>,
+    pub server_util_max: Option<f64>,
+    pub queue_peak: Option<u64>,
 }
 
 /// One row of `summary.csv`.
@@ -314,6 +322,11 @@ pub struct Summary {
     /// The fraction of workflows (sessions) involved in an anomaly: the
     /// reader of an anomalous read, every session on a cycle.
     pub anomaly_rate: Option<f64>,
+    /// Simulated runtime only (empty in live runs): busy fraction of the
+    /// cache servers' cores, mean and largest, and the longest queue.
+    pub server_util_mean: Option<f64>,
+    pub server_util_max: Option<f64>,
+    pub queue_peak: Option<u64>,
 }
 
 #[cfg(test)]
