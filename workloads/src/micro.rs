@@ -137,7 +137,7 @@ impl Workload for Micro {
                 FunctionPlan { node: here, ops }
             })
             .collect();
-        WorkflowPlan { index, functions }
+        WorkflowPlan::chain(index, functions)
     }
 }
 

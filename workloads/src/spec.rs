@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::media_spec::MediaSpec;
 use crate::placement::Placement;
 use crate::plan::OP_BITS;
 
@@ -27,6 +28,7 @@ impl SpecError {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorkloadSpec {
     Micro(MicroSpec),
+    Media(MediaSpec),
 }
 
 impl Default for WorkloadSpec {
@@ -40,18 +42,21 @@ impl WorkloadSpec {
     pub fn keys(&self) -> u64 {
         match self {
             WorkloadSpec::Micro(m) => m.keys,
+            WorkloadSpec::Media(m) => m.layout().keys(),
         }
     }
 
     pub fn value_size(&self) -> usize {
         match self {
             WorkloadSpec::Micro(m) => m.value_size,
+            WorkloadSpec::Media(m) => m.value_size,
         }
     }
 
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
             WorkloadSpec::Micro(m) => m.validate(),
+            WorkloadSpec::Media(m) => m.validate(),
         }
     }
 }
