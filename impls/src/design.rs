@@ -395,6 +395,10 @@ pub trait ClientSession: Sized + Send + 'static {
 
     /// Exports the causal context for the workflow's next function.
     fn suspend(self) -> Self::Context;
+
+    /// Joins the contexts two functions of one parallel stage exported, for
+    /// the stage after them (§6: CausalMesh joins deps and local key-wise).
+    fn merge_contexts(a: Self::Context, b: Self::Context) -> Self::Context;
 }
 
 /// A cache design: its messages, its server and its client library.

@@ -594,9 +594,8 @@ impl<D: Design> ClientTask<D> {
             self.run.max_retries,
             self.run.history.enabled,
         );
-        let id = run.id;
         self.workflows.insert(index, run);
-        self.dispatch(id, now);
+        self.dispatch_stage(index, now);
     }
 
     /// The serverless runtime invokes the workflow's next function.
@@ -614,6 +613,18 @@ impl<D: Design> ClientTask<D> {
         );
     }
 
+    /// Invokes every function of the workflow's stage about to run.
+    fn dispatch_stage(&mut self, index: u64, now: Micros) {
+        let sessions = self
+            .workflows
+            .get(&index)
+            .map(WorkflowRun::sessions)
+            .unwrap_or_default();
+        for session in sessions {
+            self.dispatch(session, now);
+        }
+    }
+
     /// Returns true when a workflow finished or gave up.
     fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
         let (client, here, progress) = match input {
@@ -623,15 +634,20 @@ impl<D: Design> ClientTask<D> {
                 };
                 (
                     client,
-                    wf.node(),
-                    wf.start_function(now, &self.run.cluster, &mut self.fx),
+                    wf.node_of(client),
+                    wf.start_function(client, now, &self.run.cluster, &mut self.fx),
                 )
             }
             Input::Reply { client, from, msg } => {
                 let Some(wf) = current(&mut self.workflows, client) else {
                     return false;
                 };
-                (client, wf.node(), wf.on_reply(now, from, msg, &mut self.fx))
+                let here = wf.node_of(client);
+                (
+                    client,
+                    here,
+                    wf.on_reply(client, now, from, msg, &mut self.fx),
+                )
             }
             _ => return false,
         };
@@ -639,7 +655,7 @@ impl<D: Design> ClientTask<D> {
         let Some(wf) = self.workflows.get(&index) else {
             return false;
         };
-        let (start, next_id) = (wf.intended_start, wf.id);
+        let start = wf.intended_start;
         for (latency, is_read, served) in self.fx.completed.drain(..) {
             self.recorder.op_done(start, now, latency, is_read, served);
         }
@@ -675,7 +691,7 @@ impl<D: Design> ClientTask<D> {
         match progress {
             Progress::Waiting => false,
             Progress::NextFunction => {
-                self.dispatch(client, now);
+                self.dispatch_stage(index, now);
                 false
             }
             Progress::Retry => {
@@ -684,7 +700,7 @@ impl<D: Design> ClientTask<D> {
                     let plan = self.workload.retry(wf.original(), wf.attempt);
                     wf.restart_with(plan);
                 }
-                self.dispatch(next_id, now);
+                self.dispatch_stage(index, now);
                 false
             }
             Progress::GaveUp => {
@@ -710,7 +726,7 @@ fn current<C: ClientSession>(
 ) -> Option<&mut WorkflowRun<C>> {
     workflows
         .get_mut(&workflow_of(client))
-        .filter(|wf| wf.id == client)
+        .filter(|wf| wf.is_current(client))
 }
 
 /// One client task: starts its share of the workflows, drives them, and

@@ -258,4 +258,9 @@ impl<const TCC: bool> ClientSession for CausalMeshClient<TCC> {
     fn suspend(self) -> ClientContext {
         self.ctx
     }
+
+    fn merge_contexts(mut a: ClientContext, b: ClientContext) -> ClientContext {
+        a.merge(&b);
+        a
+    }
 }

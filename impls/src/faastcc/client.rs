@@ -216,4 +216,12 @@ impl ClientSession for FaasClient {
     fn suspend(self) -> FaasContext {
         self.ctx
     }
+
+    /// The joined workflow must read inside both branches' intervals; their
+    /// buffered writes commit together.
+    fn merge_contexts(mut a: FaasContext, b: FaasContext) -> FaasContext {
+        a.interval = a.interval.intersect(b.interval);
+        a.writes.extend(b.writes);
+        a
+    }
 }

@@ -462,4 +462,14 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
     fn suspend(self) -> HydroContext {
         self.ctx
     }
+
+    /// Both branches' reads become dependencies of the final writes, their
+    /// frontiers and buffered writes join, and both hosts get cleaned up.
+    fn merge_contexts(mut a: HydroContext, b: HydroContext) -> HydroContext {
+        a.read.merge(&b.read);
+        a.frontier.merge(&b.frontier);
+        a.writes.extend(b.writes);
+        a.hosts.extend(b.hosts);
+        a
+    }
 }

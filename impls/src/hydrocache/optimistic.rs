@@ -42,6 +42,16 @@ impl Frontier {
         }
     }
 
+    /// Adds every version of another branch's frontier (kept maximal; a
+    /// later joined add folds them into one clock again).
+    pub fn merge(&mut self, other: &Frontier) {
+        for (key, held) in &other.0 {
+            for h in held {
+                self.add(*key, h.clone(), false);
+            }
+        }
+    }
+
     pub fn get(&self, key: Key) -> &[Held] {
         self.0.get(&key).map_or(&[], Vec::as_slice)
     }

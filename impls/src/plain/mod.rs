@@ -143,4 +143,8 @@ impl ClientSession for PlainClient {
     fn suspend(self) -> NoContext {
         NoContext
     }
+
+    fn merge_contexts(_: NoContext, _: NoContext) -> NoContext {
+        NoContext
+    }
 }
