@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod checker;
+pub mod compare;
 pub mod config;
 pub mod emulated_db;
 pub mod faults;
@@ -13,3 +14,4 @@ pub mod recorder;
 pub mod registry;
 pub mod results;
 pub mod runtime;
+pub mod sweep;

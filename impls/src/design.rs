@@ -396,8 +396,10 @@ pub trait ClientSession: Sized + Send + 'static {
     /// Exports the causal context for the workflow's next function.
     fn suspend(self) -> Self::Context;
 
-    /// Joins the contexts two functions of one parallel stage exported, for
-    /// the stage after them (§6: CausalMesh joins deps and local key-wise).
+    /// Joins two causal contexts: parallel branches of one workflow (§6 of
+    /// the CausalMesh reference), or a token's last holder handing its past
+    /// to the next one. A session resumed from the result never reads
+    /// anything older than what either side had seen or written.
     fn merge_contexts(a: Self::Context, b: Self::Context) -> Self::Context;
 }
 

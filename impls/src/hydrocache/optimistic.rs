@@ -42,8 +42,10 @@ impl Frontier {
         }
     }
 
-    /// Adds every version of another branch's frontier (kept maximal; a
-    /// later joined add folds them into one clock again).
+    /// Adds every version of `other`, keeping only maximal ones per key. In
+    /// the artifact's joined form a key may then hold two concurrent clocks
+    /// until its next `add` folds them into one; checks read every entry of a
+    /// key either way.
     pub fn merge(&mut self, other: &Frontier) {
         for (key, held) in &other.0 {
             for h in held {

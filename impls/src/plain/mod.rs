@@ -144,7 +144,8 @@ impl ClientSession for PlainClient {
         NoContext
     }
 
-    fn merge_contexts(_: NoContext, _: NoContext) -> NoContext {
+    /// Nothing travels, so nothing joins.
+    fn merge_contexts(_a: NoContext, _b: NoContext) -> NoContext {
         NoContext
     }
 }
