@@ -9,6 +9,7 @@ pub mod micro;
 pub mod placement;
 pub mod plan;
 pub mod spec;
+pub mod visibility;
 
 pub use media::Media;
 pub use micro::Micro;
@@ -36,6 +37,9 @@ pub fn build(
     match spec {
         WorkloadSpec::Micro(m) => Ok(Box::new(Micro::new(m.clone(), servers, seed)?)),
         WorkloadSpec::Media(m) => Ok(Box::new(Media::new(m.clone(), servers, seed)?)),
+        WorkloadSpec::Visibility(v) => {
+            Ok(Box::new(visibility::Visibility::new(v.clone(), servers)?))
+        }
     }
 }
 
@@ -48,6 +52,10 @@ pub const WORKLOADS: &[(&str, &str)] = &[
     (
         "media",
         "the paper's media service: compose-review (parallel uploads, list updates) and read-reviews workflows, 50/50",
+    ),
+    (
+        "visibility",
+        "a write at server 0 while readers at every other server poll its key: time until visible",
     ),
 ];
 

@@ -6,6 +6,7 @@ use thiserror::Error;
 pub use crate::media_spec::MediaSpec;
 use crate::placement::Placement;
 use crate::plan::OP_BITS;
+pub use crate::visibility::VisibilitySpec;
 
 /// A config value that cannot run, with the field it came from.
 #[derive(Debug, Error, PartialEq)]
@@ -29,6 +30,7 @@ impl SpecError {
 pub enum WorkloadSpec {
     Micro(MicroSpec),
     Media(MediaSpec),
+    Visibility(VisibilitySpec),
 }
 
 impl Default for WorkloadSpec {
@@ -43,6 +45,7 @@ impl WorkloadSpec {
         match self {
             WorkloadSpec::Micro(m) => m.keys,
             WorkloadSpec::Media(m) => m.layout().keys(),
+            WorkloadSpec::Visibility(v) => v.keys,
         }
     }
 
@@ -50,6 +53,7 @@ impl WorkloadSpec {
         match self {
             WorkloadSpec::Micro(m) => m.value_size,
             WorkloadSpec::Media(m) => m.value_size,
+            WorkloadSpec::Visibility(v) => v.value_size,
         }
     }
 
@@ -57,6 +61,7 @@ impl WorkloadSpec {
         match self {
             WorkloadSpec::Micro(m) => m.validate(),
             WorkloadSpec::Media(m) => m.validate(),
+            WorkloadSpec::Visibility(v) => v.validate(),
         }
     }
 }
@@ -74,6 +79,10 @@ pub struct MicroSpec {
     pub value_size: usize,
     /// The workflow's functions, in order.
     pub functions: Vec<FunctionSpec>,
+    /// When above 0, the workflow has this many functions, `functions`
+    /// repeated in turn: one field to sweep workflow length over (the
+    /// paper's 3 to 10 functions of 2 reads and 1 write).
+    pub functions_count: u32,
     pub placement: Placement,
     pub order: OpOrder,
 }
@@ -89,6 +98,7 @@ impl Default for MicroSpec {
                 FunctionSpec::new(2, 0),
                 FunctionSpec::new(0, 1),
             ],
+            functions_count: 0,
             placement: Placement::Uniform,
             order: OpOrder::ReadsFirst,
         }
@@ -156,6 +166,19 @@ pub enum OpOrder {
 }
 
 impl MicroSpec {
+    /// The workflow's functions with `functions_count` applied.
+    pub fn chain(&self) -> Vec<FunctionSpec> {
+        if self.functions_count == 0 {
+            return self.functions.clone();
+        }
+        self.functions
+            .iter()
+            .cycle()
+            .take(self.functions_count as usize)
+            .copied()
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.keys == 0 {
             return Err(SpecError::new("keys", "must be at least 1"));
@@ -183,7 +206,7 @@ impl MicroSpec {
             ));
         }
         let ops: u64 = self
-            .functions
+            .chain()
             .iter()
             .map(|f| u64::from(f.reads) + u64::from(f.writes))
             .sum();
