@@ -442,7 +442,9 @@ mod tests {
         assert_eq!(c.load.rate, 250.0);
         assert_eq!(c.load.duration, 3_000_000);
         assert_eq!(c.options.eventual_ttl_us, 100_000);
-        let WorkloadSpec::Micro(m) = &c.workload;
+        let WorkloadSpec::Micro(m) = &c.workload else {
+            panic!("the default workload is micro")
+        };
         assert_eq!(m.zipf, 0.5);
     }
 
