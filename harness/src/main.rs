@@ -53,6 +53,19 @@ enum Command {
     List,
     /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
+    /// Check the POPL'16 proof rule for an invariant workload (bank, auction,
+    /// registry) by enumeration: print the conflicts it needs and, with
+    /// --conflicts or --tokens, whether that assignment is enough (exits
+    /// non-zero with a counter-example when it is not).
+    Analyze {
+        workload: String,
+        /// Conflicting pairs to verify, e.g. `withdraw:withdraw,bid:close`.
+        #[arg(long, conflicts_with = "tokens")]
+        conflicts: Option<String>,
+        /// A TOML file with `conflicts = ["withdraw:withdraw", ...]`.
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+    },
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
     Check {
@@ -341,6 +354,34 @@ fn check(files: &[PathBuf], show: usize) -> Result<()> {
     Ok(())
 }
 
+/// The assignment file of `cmbench analyze --tokens`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFile {
+    conflicts: Vec<String>,
+}
+
+fn analyze(workload: &str, conflicts: Option<String>, tokens: Option<PathBuf>) -> Result<()> {
+    let given = match tokens {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: TokenFile =
+                toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+            Some(file.conflicts.join(","))
+        }
+        None => conflicts,
+    };
+    let analysis =
+        workloads::invariants::analyze(workload, given.as_deref()).map_err(anyhow::Error::msg)?;
+    print!("{}", analysis.text);
+    anyhow::ensure!(
+        analysis.enough,
+        "the conflicts are not enough to keep {workload}'s invariant"
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -375,6 +416,11 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
+        Command::Analyze {
+            workload,
+            conflicts,
+            tokens,
+        } => analyze(&workload, conflicts, tokens),
         Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {

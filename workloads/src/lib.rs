@@ -2,6 +2,7 @@
 //! functions runs. Every workflow is a pure function of the run seed and its
 //! index, so runtimes can generate them in any order and on any thread.
 
+pub mod invariants;
 pub mod keys;
 pub mod media;
 pub mod media_spec;
