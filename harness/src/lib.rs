@@ -4,14 +4,18 @@
 
 pub mod bench;
 pub mod checker;
+pub mod compare;
 pub mod config;
 pub mod emulated_db;
 pub mod faults;
 pub mod history;
 pub mod invariants;
 pub mod latency;
+pub mod paper;
 pub mod recorder;
 pub mod registry;
+pub mod resources;
 pub mod results;
 pub mod runtime;
+pub mod sweep;
 pub mod tokens;

@@ -7,10 +7,12 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use harness::bench;
 use harness::checker;
+use harness::compare;
 use harness::config::RunConfig;
 use harness::latency::LatencyProfile;
 use harness::registry;
 use harness::results;
+use harness::sweep::{self, Sweep, vary::Vary};
 
 #[derive(Parser)]
 #[command(
@@ -27,9 +29,29 @@ struct Cli {
 enum Command {
     /// Run designs on a workload and write results/<name>/.
     Run(Box<RunArgs>),
+    /// Run every design at every point of one or two varied config fields
+    /// into one sweep folder (sweep.csv, knees.csv for rate sweeps).
+    Sweep(Box<SweepArgs>),
+    /// NEW/OLD ratios of throughput, latency and CPU per design (and sweep
+    /// point); exits non-zero when a --metric regresses past --threshold
+    /// (sim runs; live runs only with --strict).
+    Compare {
+        /// A results folder, a sweep folder, or a summary.csv / sweep.csv.
+        old: PathBuf,
+        new: PathBuf,
+        /// Metrics that decide the exit status: --metric p99_us,throughput_wf_s
+        #[arg(long = "metric", value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Relative change allowed before a metric counts as regressed.
+        #[arg(long, default_value_t = 0.05)]
+        threshold: f64,
+        /// Fail on live regressions too (beyond the noise margin).
+        #[arg(long)]
+        strict: bool,
+    },
     /// List the designs and workloads.
     List,
-    /// Draw the plots of a results folder again.
+    /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
     /// Check the POPL'16 proof rule for an invariant workload (bank, auction,
     /// registry) by enumeration: print the conflicts it needs and, with
@@ -93,6 +115,9 @@ struct RunArgs {
     /// Record operation histories (`<design>.history.jsonl`) and check them.
     #[arg(long, value_parser = ["on", "off"])]
     history: Option<String>,
+    /// The runtime: live (tokio, real time) or sim (deterministic, virtual time).
+    #[arg(long, value_parser = ["live", "sim"])]
+    runtime: Option<String>,
     /// Every latency zero: the in-process ceiling of each design.
     #[arg(long)]
     zero_latency: bool,
@@ -104,21 +129,58 @@ struct RunArgs {
     no_plots: bool,
 }
 
-impl RunArgs {
-    /// Flags become dotted-path overrides, applied after `--set` ones.
-    fn overrides(&self) -> Result<Vec<(String, String)>> {
-        let mut o = Vec::new();
-        for s in &self.set {
+#[derive(Args)]
+struct SweepArgs {
+    /// A TOML run config: the base every point starts from.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// FIELD=SPEC, SPEC a range 500..6000:500 (inclusive) or a list 2,4,8;
+    /// FIELD a dotted config path or rate, servers, zipf, keys. At most twice.
+    #[arg(long, value_name = "FIELD=SPEC", required = true)]
+    vary: Vec<String>,
+    /// Comma-separated designs, or "all".
+    #[arg(long, value_delimiter = ',')]
+    designs: Option<Vec<String>>,
+    /// Override any config field of every point: --set load.duration=5s
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Sweep folder; results/<name>-sweep/ by default.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Skip drawing plots.
+    #[arg(long)]
+    no_plots: bool,
+}
+
+/// `FIELD=VALUE` arguments as override pairs.
+fn set_overrides(set: &[String]) -> Result<Vec<(String, String)>> {
+    set.iter()
+        .map(|s| {
             let (k, v) = s
                 .split_once('=')
                 .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
-            o.push((k.trim().to_string(), v.trim().to_string()));
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
+/// `--designs` as an override of the `designs` field.
+fn designs_override(designs: &[String]) -> (String, String) {
+    let quoted: Vec<String> = designs.iter().map(|x| format!("{:?}", x.trim())).collect();
+    ("designs".into(), format!("[{}]", quoted.join(", ")))
+}
+
+impl RunArgs {
+    /// Flags become dotted-path overrides, applied after `--set` ones.
+    fn overrides(&self) -> Result<Vec<(String, String)>> {
+        let mut o = set_overrides(&self.set)?;
+        if let Some(d) = &self.designs {
+            o.push(designs_override(d));
         }
         let mut put = |k: &str, v: String| o.push((k.to_string(), v));
-        if let Some(d) = &self.designs {
-            let quoted: Vec<String> = d.iter().map(|x| format!("{:?}", x.trim())).collect();
-            put("designs", format!("[{}]", quoted.join(", ")));
-        }
         if let Some(v) = self.servers {
             put("servers", v.to_string())
         }
@@ -144,6 +206,9 @@ impl RunArgs {
         }
         if let Some(v) = &self.history {
             put("history.enabled", (v == "on").to_string())
+        }
+        if let Some(v) = &self.runtime {
+            put("runtime.kind", format!("{v:?}"))
         }
         if let Some(v) = self.seed {
             put("seed", v.to_string())
@@ -190,6 +255,76 @@ fn run(args: RunArgs) -> Result<()> {
     }
     if !args.quiet {
         eprintln!("results: {}", out.join("summary.csv").display());
+    }
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let mut overrides = set_overrides(&args.set)?;
+    if let Some(d) = &args.designs {
+        overrides.push(designs_override(d));
+    }
+    let varies = args
+        .vary
+        .iter()
+        .map(|v| Vary::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => {
+            let base = RunConfig::load(args.config.as_deref(), &overrides)?;
+            results::default_dir(&format!("{}-sweep", base.name))
+        }
+    };
+    let sweep = Sweep {
+        config_file: args.config.clone(),
+        overrides,
+        varies,
+        out: out.clone(),
+        quiet: args.quiet,
+    };
+    let outcome = sweep.run()?;
+    if !args.no_plots {
+        plots::plot_dir(&out).with_context(|| format!("drawing plots in {}", out.display()))?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "sweep: {} points run, {} already done; {} rows in {}",
+            outcome.ran,
+            outcome.resumed,
+            outcome.table.rows.len(),
+            out.join(sweep::SWEEP_FILE).display()
+        );
+    }
+    Ok(())
+}
+
+fn compare(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    metrics: Vec<String>,
+    threshold: f64,
+    strict: bool,
+) -> Result<()> {
+    let gate = compare::Gate {
+        metrics: metrics.iter().map(|m| m.trim().to_string()).collect(),
+        threshold,
+        strict,
+    };
+    let (old, new) = (compare::Source::load(old)?, compare::Source::load(new)?);
+    println!("{} -> {}", old.path.display(), new.path.display());
+    let comparison = compare::compare(&old, &new, &gate)?;
+    print!("{}", comparison.render());
+    let failures = comparison.failures();
+    anyhow::ensure!(
+        failures.is_empty(),
+        "{} regression(s) past {:.1}%: {}",
+        failures.len(),
+        comparison.limit * 100.0,
+        failures.join("; ")
+    );
+    if !gate.metrics.is_empty() {
+        println!("no regression past {:.1}%", comparison.limit * 100.0);
     }
     Ok(())
 }
@@ -251,6 +386,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(*args),
+        Command::Sweep(args) => sweep(*args),
+        Command::Compare {
+            old,
+            new,
+            metrics,
+            threshold,
+            strict,
+        } => compare(&old, &new, metrics, threshold, strict),
         Command::List => {
             println!("designs:");
             for name in registry::names() {
@@ -278,7 +421,7 @@ fn main() -> ExitCode {
             conflicts,
             tokens,
         } => analyze(&workload, conflicts, tokens),
-        Command::Plot { dir } => plots::plot_run(&dir)
+        Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {
                     println!("{}", p.display());

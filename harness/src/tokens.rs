@@ -7,7 +7,10 @@
 //! the holder's context back. So two operations whose tokens conflict are
 //! causally ordered on every design whose context carries its past.
 
+use std::any::Any;
 use std::collections::{BTreeMap, VecDeque};
+
+use workloads::TokenRequest;
 
 /// Who waits for or holds a token: the runtime's workflow index.
 pub type Holder = u64;
@@ -42,6 +45,20 @@ impl<C> Default for Token<C> {
     }
 }
 
+/// What a workflow sends the token service. The context is the design's
+/// `ClientSession::Context`, boxed so that runtime messages need not name
+/// the design.
+pub enum TokenMsg {
+    Acquire {
+        workflow: Holder,
+        request: TokenRequest,
+    },
+    Release {
+        request: TokenRequest,
+        ctx: Box<dyn Any + Send>,
+    },
+}
+
 pub struct TokenService<C> {
     tokens: BTreeMap<u64, Token<C>>,
     merge: fn(C, C) -> C,
@@ -58,6 +75,24 @@ impl<C: Clone + Default> TokenService<C> {
             merge,
             granted: 0,
             queued: 0,
+        }
+    }
+
+    /// Handles a message of a workflow; returns the grants it makes
+    /// possible. A released context of another type (never sent by this
+    /// run's clients) counts as empty.
+    pub fn handle(&mut self, msg: TokenMsg) -> Vec<Grant<C>>
+    where
+        C: 'static,
+    {
+        match msg {
+            TokenMsg::Acquire { workflow, request } => {
+                self.acquire(request.token, workflow, request.exclusive)
+            }
+            TokenMsg::Release { request, ctx } => {
+                let ctx = ctx.downcast::<C>().map(|c| *c).unwrap_or_default();
+                self.release(request.token, request.exclusive, ctx)
+            }
         }
     }
 

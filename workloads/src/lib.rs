@@ -4,14 +4,18 @@
 
 pub mod invariants;
 pub mod keys;
+pub mod media;
+pub mod media_spec;
 pub mod micro;
 pub mod placement;
 pub mod plan;
 pub mod spec;
+pub mod visibility;
 
 use impls::{Op, OpResult};
 
 pub use invariants::Invariants;
+pub use media::Media;
 pub use micro::Micro;
 pub use plan::{FunctionPlan, WorkflowPlan};
 pub use spec::{SpecError, WorkloadSpec};
@@ -66,6 +70,10 @@ pub fn build(
 ) -> Result<Box<dyn Workload>, SpecError> {
     match spec {
         WorkloadSpec::Micro(m) => Ok(Box::new(Micro::new(m.clone(), servers, seed)?)),
+        WorkloadSpec::Media(m) => Ok(Box::new(Media::new(m.clone(), servers, seed)?)),
+        WorkloadSpec::Visibility(v) => {
+            Ok(Box::new(visibility::Visibility::new(v.clone(), servers)?))
+        }
         WorkloadSpec::Bank(s) => invariant(invariants::App::Bank, s, servers, seed),
         WorkloadSpec::Auction(s) => invariant(invariants::App::Auction, s, servers, seed),
         WorkloadSpec::Registry(s) => invariant(invariants::App::Registry, s, servers, seed),
@@ -86,6 +94,14 @@ pub const WORKLOADS: &[(&str, &str)] = &[
     (
         "micro",
         "the paper's roaming micro-benchmark: functions of reads and writes over Zipf keys",
+    ),
+    (
+        "media",
+        "the paper's media service: compose-review (parallel uploads, list updates) and read-reviews workflows, 50/50",
+    ),
+    (
+        "visibility",
+        "a write at server 0 while readers at every other server poll its key: time until visible",
     ),
     (
         "bank",

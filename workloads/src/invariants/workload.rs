@@ -186,6 +186,7 @@ impl Workload for Invariants {
                     ops: vec![Op::Write(base + target, encode(value_tag(index, 0, 1), 0))],
                 },
             ],
+            stages: Vec::new(),
         }
     }
 
