@@ -110,3 +110,17 @@ fn the_analysis_default_and_the_config_choice_reach_the_workload() {
     let err = format!("{err:#}");
     assert!(err.contains("workload.tokens.borrow"), "{err}");
 }
+
+#[test]
+fn the_simulator_drives_the_same_token_service() {
+    let run = |tag: &str, withdraw: &str| {
+        let dir = temp_dir(tag);
+        let mut cfg = bank(r#"["causalmesh"]"#, withdraw);
+        cfg.runtime.kind = harness::config::RuntimeKind::Sim;
+        let rows = bench::run(&cfg, &dir, true).expect("run succeeds");
+        let _ = std::fs::remove_dir_all(&dir);
+        violations(&rows)[0].1
+    };
+    assert!(run("sim-causal", r#"withdraw = "causal""#) > 0);
+    assert_eq!(run("sim-tokens", ""), 0);
+}
