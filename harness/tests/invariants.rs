@@ -61,7 +61,10 @@ fn causal_consistency_alone_overdraws_the_account() {
 fn the_analysed_tokens_keep_the_balance_non_negative() {
     let dir = temp_dir("tokens");
     // No `tokens` entry: every kind runs as the analysis says.
-    let cfg = bank(r#"["causalmesh", "causalmesh-tcc", "faastcc"]"#, "");
+    let cfg = bank(
+        r#"["causalmesh", "causalmesh-tcc", "hydrocache-con", "faastcc"]"#,
+        "",
+    );
     let rows = bench::run(&cfg, &dir, true).expect("run succeeds");
     for r in &rows {
         assert!(r.workflows > 100, "{}: {} workflows", r.design, r.workflows);

@@ -9,9 +9,7 @@ use std::collections::BTreeSet;
 use self::net::{End, Net};
 use super::*;
 use crate::db::{DbReply, DbRequest};
-use crate::design::{
-    ClientSession, DesignOptions, FunctionPlan, Op, OpResult, Outbox, ServerNode, WorkflowPlan,
-};
+use crate::design::{ClientSession, DesignOptions, FunctionPlan, Op, OpResult, Outbox, ServerNode};
 use crate::version::{Key, Register, Version};
 
 const X: Key = 1;
