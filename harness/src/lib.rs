@@ -10,6 +10,7 @@ pub mod emulated_db;
 pub mod faults;
 pub mod history;
 pub mod latency;
+pub mod paper;
 pub mod recorder;
 pub mod registry;
 pub mod resources;

@@ -102,6 +102,9 @@ struct RunArgs {
     /// Record operation histories (`<design>.history.jsonl`) and check them.
     #[arg(long, value_parser = ["on", "off"])]
     history: Option<String>,
+    /// The runtime: live (tokio, real time) or sim (deterministic, virtual time).
+    #[arg(long, value_parser = ["live", "sim"])]
+    runtime: Option<String>,
     /// Every latency zero: the in-process ceiling of each design.
     #[arg(long)]
     zero_latency: bool,
@@ -190,6 +193,9 @@ impl RunArgs {
         }
         if let Some(v) = &self.history {
             put("history.enabled", (v == "on").to_string())
+        }
+        if let Some(v) = &self.runtime {
+            put("runtime.kind", format!("{v:?}"))
         }
         if let Some(v) = self.seed {
             put("seed", v.to_string())

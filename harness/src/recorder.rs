@@ -243,6 +243,9 @@ impl Recorder {
             anomaly_rate: None,
             cpu_pct: server.cpu_pct,
             rss_mb: server.rss_mb,
+            server_util_mean: server.server_util_mean,
+            server_util_max: server.server_util_max,
+            queue_peak: server.queue_peak,
         }
     }
 }
@@ -278,6 +281,11 @@ pub struct RunFigures {
     /// and its mean resident set in MB (live runs; see `resources`).
     pub cpu_pct: Option<f64>,
     pub rss_mb: Option<f64>,
+    /// Simulated runtime only: mean and largest busy fraction of a cache
+    /// server's cores over the window, and the longest queue of any server.
+    pub server_util_mean: Option<f64>,
+    pub server_util_max: Option<f64>,
+    pub queue_peak: Option<u64>,
 }
 
 /// One row of `summary.csv`.
@@ -324,6 +332,11 @@ pub struct Summary {
     pub cpu_pct: Option<f64>,
     /// The process's mean resident set over the window, MB (live runs).
     pub rss_mb: Option<f64>,
+    /// Simulated runtime only (empty in live runs): busy fraction of the
+    /// cache servers' cores, mean and largest, and the longest queue.
+    pub server_util_mean: Option<f64>,
+    pub server_util_max: Option<f64>,
+    pub queue_peak: Option<u64>,
 }
 
 #[cfg(test)]

@@ -90,10 +90,7 @@ const Y: Key = 2;
 const Z: Key = 3;
 
 fn plan() -> WorkflowPlan {
-    WorkflowPlan {
-        index: 0,
-        functions: Vec::new(),
-    }
+    WorkflowPlan::chain(0, Vec::new())
 }
 
 fn tagged(tag: u64) -> Value {

@@ -341,8 +341,8 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         if self.variant.protocol != Protocol::Optimistic || reads.is_empty() {
             return Poll::done();
         }
-        let parent = function
-            .checked_sub(1)
+        let parent = plan
+            .upstream(function)
             .and_then(|p| plan.functions.get(p))
             .map(|p| p.node);
         self.ctx.hosts.insert(self.node);

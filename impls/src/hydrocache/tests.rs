@@ -394,10 +394,7 @@ fn a_merged_context_never_reads_older<F: Flavor>() -> (Option<OpResult>, Vec<u64
     let merged = HydroClient::<F>::merge_contexts(HydroContext::default(), ctx);
     net.start_from(
         8,
-        WorkflowPlan {
-            index: 8,
-            functions: vec![reads(0, &[X])],
-        },
+        WorkflowPlan::chain(8, vec![reads(0, &[X])]),
         merged,
     );
     net.settle_except(|from, _| from == End::Db);

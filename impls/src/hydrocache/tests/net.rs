@@ -318,13 +318,7 @@ impl<F: Flavor> Net<F> {
 
     /// Runs a workflow to its end while the caches' streams stay undelivered.
     pub fn run(&mut self, id: ClientId, functions: Vec<FunctionPlan>) -> &Run<F> {
-        self.start(
-            id,
-            WorkflowPlan {
-                index: id,
-                functions,
-            },
-        );
+        self.start(id, WorkflowPlan::chain(id, functions));
         self.settle_except(|from, _| from == End::Db);
         &self.runs[&id]
     }
