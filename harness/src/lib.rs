@@ -15,5 +15,6 @@ pub mod recorder;
 pub mod registry;
 pub mod resources;
 pub mod results;
+pub mod rows;
 pub mod runtime;
 pub mod sweep;

@@ -393,7 +393,8 @@ impl<D: Design> Sim<D> {
             queue: &mut self.queue,
             tally: &mut self.tally,
         };
-        self.db
+        let Ok(()) = self
+            .db
             .serve(at, from, req, |t, to, reply| net.db_reply(t, to, reply));
     }
 
@@ -426,7 +427,7 @@ impl<D: Design> Sim<D> {
         let keys = config.workload.keys().max(1) as f64;
         let history_truncated = self.tally.history_len > config.history.max_ops;
         let lost = (config.history.enabled && !history_truncated)
-            .then(|| lost_writes(&history, &self.db.db));
+            .then(|| lost_writes(&history, |key, tag| self.db.db.holds_write(key, tag)));
         let utils = servers.iter().map(|s| s.utilisation);
         let util_mean = utils.clone().sum::<f64>() / servers.len().max(1) as f64;
         let util_max = utils.fold(0.0, f64::max);
