@@ -27,7 +27,7 @@ pub(crate) enum Scale {
 }
 
 impl Scale {
-    fn position(&self, v: f64) -> f64 {
+    pub(crate) fn position(&self, v: f64) -> f64 {
         match self {
             Scale::Linear | Scale::Categories(_) => v,
             Scale::Log10 => v.log10(),
@@ -46,7 +46,13 @@ impl Scale {
     /// Axis range and tick positions for data in `lo..=hi`. `from_zero`
     /// starts a linear axis at 0; `at` lists the data's own values, used as
     /// ticks when there are few.
-    fn layout(&self, lo: f64, hi: f64, from_zero: bool, at: &[f64]) -> (f64, f64, Vec<f64>) {
+    pub(crate) fn layout(
+        &self,
+        lo: f64,
+        hi: f64,
+        from_zero: bool,
+        at: &[f64],
+    ) -> (f64, f64, Vec<f64>) {
         match self {
             Scale::Categories(names) => {
                 let ticks = (0..names.len()).map(|i| i as f64).collect();
@@ -101,7 +107,7 @@ impl Scale {
         }
     }
 
-    fn label(&self, p: f64, span: f64) -> String {
+    pub(crate) fn label(&self, p: f64, span: f64) -> String {
         match self {
             Scale::Categories(names) => {
                 let i = p.round();
@@ -125,7 +131,7 @@ fn compact(v: f64) -> String {
 }
 
 /// Ticks at 1-2-5 multiples, about six over `lo..hi`.
-fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(crate) fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let raw = (hi - lo) / 6.0;
     if !(raw.is_finite() && raw > 0.0) {
         return vec![lo];

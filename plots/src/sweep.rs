@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::lines::{LineChart, Panel, Scale, Series};
 use crate::metric::{column_axis, field_axis};
+use crate::read::csv_error;
 use crate::render;
 use crate::{PlotError, run_name};
 
@@ -117,11 +118,7 @@ impl SweepTable {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let malformed = |e: csv::Error| PlotError::Malformed {
-            path: path.to_owned(),
-            line: e.position().map_or(0, csv::Position::line),
-            reason: e.to_string(),
-        };
+        let malformed = |e: csv::Error| csv_error(path, &e);
         let headers: Vec<String> = reader
             .headers()
             .map_err(malformed)?
