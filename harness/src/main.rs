@@ -11,6 +11,7 @@ use harness::config::RunConfig;
 use harness::latency::LatencyProfile;
 use harness::registry;
 use harness::results;
+use harness::runtime::sim::calibrate;
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +32,10 @@ enum Command {
     List,
     /// Draw the plots of a results folder again.
     Plot { dir: PathBuf },
+    /// Measure each design's server handler time per message kind on this
+    /// machine (in the simulator, release build) and write a service-time
+    /// profile for `sim.profile`.
+    Calibrate(CalibrateArgs),
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
     Check {
@@ -40,6 +45,25 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         show: usize,
     },
+}
+
+#[derive(Args)]
+struct CalibrateArgs {
+    /// A run config for the measuring workload; by default every design
+    /// on the micro-benchmark at 2000 wf/s for 3 s.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    #[arg(long, default_value = "profile.toml")]
+    out: PathBuf,
+    /// Override any config field: --set servers=8
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Service time of kinds never measured, in nanoseconds.
+    #[arg(long, default_value_t = 2000)]
+    default_ns: u64,
+    /// Runs per design; each kind keeps its lowest mean.
+    #[arg(long, default_value_t = 3)]
+    repeat: u32,
 }
 
 #[derive(Args)]
@@ -97,13 +121,7 @@ struct RunArgs {
 impl RunArgs {
     /// Flags become dotted-path overrides, applied after `--set` ones.
     fn overrides(&self) -> Result<Vec<(String, String)>> {
-        let mut o = Vec::new();
-        for s in &self.set {
-            let (k, v) = s
-                .split_once('=')
-                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
-            o.push((k.trim().to_string(), v.trim().to_string()));
-        }
+        let mut o = parse_sets(&self.set)?;
         let mut put = |k: &str, v: String| o.push((k.to_string(), v));
         if let Some(d) = &self.designs {
             let quoted: Vec<String> = d.iter().map(|x| format!("{:?}", x.trim())).collect();
@@ -187,6 +205,56 @@ fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+fn calibrate(args: CalibrateArgs) -> Result<()> {
+    let CalibrateArgs {
+        config,
+        out,
+        set,
+        default_ns,
+        repeat,
+    } = args;
+    let mut overrides: Vec<(String, String)> = Vec::new();
+    if config.is_none() {
+        for (k, v) in [
+            ("designs", "[\"all\"]"),
+            ("load.rate", "2000"),
+            ("load.warmup", "500ms"),
+            ("load.duration", "3s"),
+            ("load.drain", "1s"),
+        ] {
+            overrides.push((k.into(), v.into()));
+        }
+    }
+    overrides.push(("history.enabled".into(), "false".into()));
+    overrides.push(("runtime.kind".into(), "\"sim\"".into()));
+    overrides.extend(parse_sets(&set)?);
+    let config = RunConfig::load(config.as_deref(), &overrides)?;
+    let profile = calibrate::calibrate(&config, default_ns, repeat, |design, costs| {
+        let kinds: Vec<String> = costs
+            .iter()
+            .map(|(k, (ns, calls))| format!("{k} {ns} ns ({calls})"))
+            .collect();
+        eprintln!("{design:>18}: {}", kinds.join(", "));
+    })?;
+    let text = profile.to_toml().map_err(anyhow::Error::msg)?;
+    results::write_atomically(&out, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("profile: {}", out.display());
+    Ok(())
+}
+
+/// `--set FIELD=VALUE` flags as dotted-path overrides.
+fn parse_sets(set: &[String]) -> Result<Vec<(String, String)>> {
+    set.iter()
+        .map(|s| {
+            let (k, v) = s
+                .split_once('=')
+                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
 fn check(files: &[PathBuf], show: usize) -> Result<()> {
     let mut anomalous = Vec::new();
     for file in files {
@@ -238,6 +306,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
+        Command::Calibrate(args) => calibrate(args),
         Command::Plot { dir } => plots::plot_run(&dir)
             .map(|written| {
                 for p in written {
