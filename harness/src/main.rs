@@ -11,7 +11,7 @@ use harness::config::RunConfig;
 use harness::latency::LatencyProfile;
 use harness::registry;
 use harness::results;
-use harness::runtime::sim::calibrate;
+use harness::runtime::sim::{calibrate, explore};
 
 #[derive(Parser)]
 #[command(
@@ -36,6 +36,10 @@ enum Command {
     /// machine (in the simulator, release build) and write a service-time
     /// profile for `sim.profile`.
     Calibrate(CalibrateArgs),
+    /// Run a small config in the simulator under random fault schedules, a
+    /// seed at a time, until an anomaly or a lost write; print the seed, the
+    /// shrunk schedule and the violation, and exit non-zero if one was found.
+    Explore(ExploreArgs),
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
     Check {
@@ -64,6 +68,30 @@ struct CalibrateArgs {
     /// Runs per design; each kind keeps its lowest mean.
     #[arg(long, default_value_t = 3)]
     repeat: u32,
+}
+
+#[derive(Args)]
+struct ExploreArgs {
+    #[arg(long)]
+    design: String,
+    /// Seeds to try.
+    #[arg(long, default_value_t = 200)]
+    seeds: u64,
+    #[arg(long, default_value_t = 0)]
+    first_seed: u64,
+    /// Also draw faults beyond the protocols' model (loss, duplication,
+    /// reordering, crashes).
+    #[arg(long)]
+    beyond_model: bool,
+    /// A run config to explore instead of the built-in small one.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Override any config field.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Where to write the config that reproduces a finding.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -243,6 +271,60 @@ fn calibrate(args: CalibrateArgs) -> Result<()> {
     Ok(())
 }
 
+fn explore(args: ExploreArgs) -> Result<bool> {
+    let mut overrides: Vec<(String, String)> = Vec::new();
+    if args.config.is_none() {
+        overrides.extend(
+            explore::DEFAULT_OVERRIDES
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string())),
+        );
+    }
+    overrides.extend(parse_sets(&args.set)?);
+    let base = RunConfig::load(args.config.as_deref(), &overrides)?;
+    let started = std::time::Instant::now();
+    let (tried, found) = explore::explore(
+        &base,
+        &args.design,
+        args.first_seed,
+        args.seeds,
+        args.beyond_model,
+        |seed| eprint!("\rseed {seed}"),
+    )?;
+    eprintln!();
+    let took = started.elapsed();
+    let Some(f) = found else {
+        println!(
+            "{}: no anomaly and no lost write in {tried} seeds ({:.1?})",
+            args.design, took
+        );
+        return Ok(false);
+    };
+    println!(
+        "{}: seed {} fails after {tried} seeds ({:.1?}): {} anomalies, {} lost writes",
+        args.design,
+        f.seed,
+        took,
+        f.report.total(),
+        f.lost_writes
+    );
+    println!(
+        "schedule shrunk from {} to {} faults:\n{}",
+        f.drawn,
+        f.config.faults.len(),
+        f.schedule_toml()
+    );
+    println!("{}", f.report.show(3));
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from(format!("explore-{}-seed{}.toml", args.design, f.seed)));
+    let text = f.config.to_toml()?;
+    results::write_atomically(&out, |w| w.write_all(text.as_bytes()))
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("reproduce: cmbench run --config {}", out.display());
+    Ok(true)
+}
+
 /// `--set FIELD=VALUE` flags as dotted-path overrides.
 fn parse_sets(set: &[String]) -> Result<Vec<(String, String)>> {
     set.iter()
@@ -307,6 +389,11 @@ fn main() -> ExitCode {
         }
         Command::Check { files, show } => check(&files, show),
         Command::Calibrate(args) => calibrate(args),
+        Command::Explore(args) => match explore(args) {
+            Ok(true) => return ExitCode::FAILURE,
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Plot { dir } => plots::plot_run(&dir)
             .map(|written| {
                 for p in written {

@@ -7,6 +7,7 @@
 
 pub mod calibrate;
 pub mod events;
+pub mod explore;
 mod net;
 pub mod profile;
 pub mod station;
