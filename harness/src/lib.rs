@@ -4,12 +4,17 @@
 
 pub mod bench;
 pub mod checker;
+pub mod compare;
 pub mod config;
 pub mod emulated_db;
 pub mod faults;
 pub mod history;
 pub mod latency;
+pub mod paper;
 pub mod recorder;
 pub mod registry;
+pub mod resources;
 pub mod results;
 pub mod runtime;
+pub mod sim_commands;
+pub mod sweep;

@@ -7,11 +7,13 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use harness::bench;
 use harness::checker;
-use harness::config::RunConfig;
+use harness::compare;
+use harness::config::{RunConfig, set_overrides};
 use harness::latency::LatencyProfile;
 use harness::registry;
 use harness::results;
-use harness::runtime::sim::{calibrate, explore};
+use harness::sim_commands::{self, CalibrateArgs, ExploreArgs};
+use harness::sweep::{self, Sweep, vary::Vary};
 
 #[derive(Parser)]
 #[command(
@@ -28,10 +30,43 @@ struct Cli {
 enum Command {
     /// Run designs on a workload and write results/<name>/.
     Run(Box<RunArgs>),
+    /// Run every design at every point of one or two varied config fields
+    /// into one sweep folder (sweep.csv, knees.csv for rate sweeps).
+    Sweep(Box<SweepArgs>),
+    /// NEW/OLD ratios of throughput, latency and CPU per design (and sweep
+    /// point); exits non-zero when a --metric regresses past --threshold
+    /// (sim runs; live runs only with --strict).
+    Compare {
+        /// A results folder, a sweep folder, or a summary.csv / sweep.csv.
+        old: PathBuf,
+        new: PathBuf,
+        /// Metrics that decide the exit status: --metric p99_us,throughput_wf_s
+        #[arg(long = "metric", value_delimiter = ',')]
+        metrics: Vec<String>,
+        /// Relative change allowed before a metric counts as regressed.
+        #[arg(long, default_value_t = 0.05)]
+        threshold: f64,
+        /// Fail on live regressions too (beyond the noise margin).
+        #[arg(long)]
+        strict: bool,
+    },
     /// List the designs and workloads.
     List,
-    /// Draw the plots of a results folder again.
+    /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
+    /// Check the POPL'16 proof rule for an invariant workload (bank, auction,
+    /// registry) by enumeration: print the conflicts it needs and, with
+    /// --conflicts or --tokens, whether that assignment is enough (exits
+    /// non-zero with a counter-example when it is not).
+    Analyze {
+        workload: String,
+        /// Conflicting pairs to verify, e.g. `withdraw:withdraw,bid:close`.
+        #[arg(long, conflicts_with = "tokens")]
+        conflicts: Option<String>,
+        /// A TOML file with `conflicts = ["withdraw:withdraw", ...]`.
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+    },
     /// Measure each design's server handler time per message kind on this
     /// machine (in the simulator, release build) and write a service-time
     /// profile for `sim.profile`.
@@ -49,49 +84,6 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         show: usize,
     },
-}
-
-#[derive(Args)]
-struct CalibrateArgs {
-    /// A run config for the measuring workload; by default every design
-    /// on the micro-benchmark at 2000 wf/s for 3 s.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    #[arg(long, default_value = "profile.toml")]
-    out: PathBuf,
-    /// Override any config field: --set servers=8
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
-    set: Vec<String>,
-    /// Service time of kinds never measured, in nanoseconds.
-    #[arg(long, default_value_t = 2000)]
-    default_ns: u64,
-    /// Runs per design; each kind keeps its lowest mean.
-    #[arg(long, default_value_t = 3)]
-    repeat: u32,
-}
-
-#[derive(Args)]
-struct ExploreArgs {
-    #[arg(long)]
-    design: String,
-    /// Seeds to try.
-    #[arg(long, default_value_t = 200)]
-    seeds: u64,
-    #[arg(long, default_value_t = 0)]
-    first_seed: u64,
-    /// Also draw faults beyond the protocols' model (loss, duplication,
-    /// reordering, crashes).
-    #[arg(long)]
-    beyond_model: bool,
-    /// A run config to explore instead of the built-in small one.
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// Override any config field.
-    #[arg(long = "set", value_name = "FIELD=VALUE")]
-    set: Vec<String>,
-    /// Where to write the config that reproduces a finding.
-    #[arg(long)]
-    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -146,15 +138,46 @@ struct RunArgs {
     no_plots: bool,
 }
 
+#[derive(Args)]
+struct SweepArgs {
+    /// A TOML run config: the base every point starts from.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// FIELD=SPEC, SPEC a range 500..6000:500 (inclusive) or a list 2,4,8;
+    /// FIELD a dotted config path or rate, servers, zipf, keys. At most twice.
+    #[arg(long, value_name = "FIELD=SPEC", required = true)]
+    vary: Vec<String>,
+    /// Comma-separated designs, or "all".
+    #[arg(long, value_delimiter = ',')]
+    designs: Option<Vec<String>>,
+    /// Override any config field of every point: --set load.duration=5s
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    set: Vec<String>,
+    /// Sweep folder; results/<name>-sweep/ by default.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+    /// Skip drawing plots.
+    #[arg(long)]
+    no_plots: bool,
+}
+
+/// `--designs` as an override of the `designs` field.
+fn designs_override(designs: &[String]) -> (String, String) {
+    let quoted: Vec<String> = designs.iter().map(|x| format!("{:?}", x.trim())).collect();
+    ("designs".into(), format!("[{}]", quoted.join(", ")))
+}
+
 impl RunArgs {
     /// Flags become dotted-path overrides, applied after `--set` ones.
     fn overrides(&self) -> Result<Vec<(String, String)>> {
-        let mut o = parse_sets(&self.set)?;
-        let mut put = |k: &str, v: String| o.push((k.to_string(), v));
+        let mut o = set_overrides(&self.set)?;
         if let Some(d) = &self.designs {
-            let quoted: Vec<String> = d.iter().map(|x| format!("{:?}", x.trim())).collect();
-            put("designs", format!("[{}]", quoted.join(", ")));
+            o.push(designs_override(d));
         }
+        let mut put = |k: &str, v: String| o.push((k.to_string(), v));
         if let Some(v) = self.servers {
             put("servers", v.to_string())
         }
@@ -233,108 +256,74 @@ fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn calibrate(args: CalibrateArgs) -> Result<()> {
-    let CalibrateArgs {
-        config,
-        out,
-        set,
-        default_ns,
-        repeat,
-    } = args;
-    let mut overrides: Vec<(String, String)> = Vec::new();
-    if config.is_none() {
-        for (k, v) in [
-            ("designs", "[\"all\"]"),
-            ("load.rate", "2000"),
-            ("load.warmup", "500ms"),
-            ("load.duration", "3s"),
-            ("load.drain", "1s"),
-        ] {
-            overrides.push((k.into(), v.into()));
-        }
+fn sweep(args: SweepArgs) -> Result<()> {
+    let mut overrides = set_overrides(&args.set)?;
+    if let Some(d) = &args.designs {
+        overrides.push(designs_override(d));
     }
-    overrides.push(("history.enabled".into(), "false".into()));
-    overrides.push(("runtime.kind".into(), "\"sim\"".into()));
-    overrides.extend(parse_sets(&set)?);
-    let config = RunConfig::load(config.as_deref(), &overrides)?;
-    let profile = calibrate::calibrate(&config, default_ns, repeat, |design, costs| {
-        let kinds: Vec<String> = costs
-            .iter()
-            .map(|(k, (ns, calls))| format!("{k} {ns} ns ({calls})"))
-            .collect();
-        eprintln!("{design:>18}: {}", kinds.join(", "));
-    })?;
-    let text = profile.to_toml().map_err(anyhow::Error::msg)?;
-    results::write_atomically(&out, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("writing {}", out.display()))?;
-    eprintln!("profile: {}", out.display());
+    let varies = args
+        .vary
+        .iter()
+        .map(|v| Vary::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => {
+            let base = RunConfig::load(args.config.as_deref(), &overrides)?;
+            results::default_dir(&format!("{}-sweep", base.name))
+        }
+    };
+    let sweep = Sweep {
+        config_file: args.config.clone(),
+        overrides,
+        varies,
+        out: out.clone(),
+        quiet: args.quiet,
+    };
+    let outcome = sweep.run()?;
+    if !args.no_plots {
+        plots::plot_dir(&out).with_context(|| format!("drawing plots in {}", out.display()))?;
+    }
+    if !args.quiet {
+        eprintln!(
+            "sweep: {} points run, {} already done; {} rows in {}",
+            outcome.ran,
+            outcome.resumed,
+            outcome.table.rows.len(),
+            out.join(sweep::SWEEP_FILE).display()
+        );
+    }
     Ok(())
 }
 
-fn explore(args: ExploreArgs) -> Result<bool> {
-    let mut overrides: Vec<(String, String)> = Vec::new();
-    if args.config.is_none() {
-        overrides.extend(
-            explore::DEFAULT_OVERRIDES
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string())),
-        );
-    }
-    overrides.extend(parse_sets(&args.set)?);
-    let base = RunConfig::load(args.config.as_deref(), &overrides)?;
-    let started = std::time::Instant::now();
-    let (tried, found) = explore::explore(
-        &base,
-        &args.design,
-        args.first_seed,
-        args.seeds,
-        args.beyond_model,
-        |seed| eprint!("\rseed {seed}"),
-    )?;
-    eprintln!();
-    let took = started.elapsed();
-    let Some(f) = found else {
-        println!(
-            "{}: no anomaly and no lost write in {tried} seeds ({:.1?})",
-            args.design, took
-        );
-        return Ok(false);
+fn compare(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    metrics: Vec<String>,
+    threshold: f64,
+    strict: bool,
+) -> Result<()> {
+    let gate = compare::Gate {
+        metrics: metrics.iter().map(|m| m.trim().to_string()).collect(),
+        threshold,
+        strict,
     };
-    println!(
-        "{}: seed {} fails after {tried} seeds ({:.1?}): {} anomalies, {} lost writes",
-        args.design,
-        f.seed,
-        took,
-        f.report.total(),
-        f.lost_writes
+    let (old, new) = (compare::Source::load(old)?, compare::Source::load(new)?);
+    println!("{} -> {}", old.path.display(), new.path.display());
+    let comparison = compare::compare(&old, &new, &gate)?;
+    print!("{}", comparison.render());
+    let failures = comparison.failures();
+    anyhow::ensure!(
+        failures.is_empty(),
+        "{} regression(s) past {:.1}%: {}",
+        failures.len(),
+        comparison.limit * 100.0,
+        failures.join("; ")
     );
-    println!(
-        "schedule shrunk from {} to {} faults:\n{}",
-        f.drawn,
-        f.config.faults.len(),
-        f.schedule_toml()
-    );
-    println!("{}", f.report.show(3));
-    let out = args
-        .out
-        .unwrap_or_else(|| PathBuf::from(format!("explore-{}-seed{}.toml", args.design, f.seed)));
-    let text = f.config.to_toml()?;
-    results::write_atomically(&out, |w| w.write_all(text.as_bytes()))
-        .with_context(|| format!("writing {}", out.display()))?;
-    println!("reproduce: cmbench run --config {}", out.display());
-    Ok(true)
-}
-
-/// `--set FIELD=VALUE` flags as dotted-path overrides.
-fn parse_sets(set: &[String]) -> Result<Vec<(String, String)>> {
-    set.iter()
-        .map(|s| {
-            let (k, v) = s
-                .split_once('=')
-                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
+    if !gate.metrics.is_empty() {
+        println!("no regression past {:.1}%", comparison.limit * 100.0);
+    }
+    Ok(())
 }
 
 fn check(files: &[PathBuf], show: usize) -> Result<()> {
@@ -362,10 +351,46 @@ fn check(files: &[PathBuf], show: usize) -> Result<()> {
     Ok(())
 }
 
+/// The assignment file of `cmbench analyze --tokens`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFile {
+    conflicts: Vec<String>,
+}
+
+fn analyze(workload: &str, conflicts: Option<String>, tokens: Option<PathBuf>) -> Result<()> {
+    let given = match tokens {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: TokenFile =
+                toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+            Some(file.conflicts.join(","))
+        }
+        None => conflicts,
+    };
+    let analysis =
+        workloads::invariants::analyze(workload, given.as_deref()).map_err(anyhow::Error::msg)?;
+    print!("{}", analysis.text);
+    anyhow::ensure!(
+        analysis.enough,
+        "the conflicts are not enough to keep {workload}'s invariant"
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(*args),
+        Command::Sweep(args) => sweep(*args),
+        Command::Compare {
+            old,
+            new,
+            metrics,
+            threshold,
+            strict,
+        } => compare(&old, &new, metrics, threshold, strict),
         Command::List => {
             println!("designs:");
             for name in registry::names() {
@@ -388,13 +413,18 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
-        Command::Calibrate(args) => calibrate(args),
-        Command::Explore(args) => match explore(args) {
+        Command::Calibrate(args) => sim_commands::calibrate(args),
+        Command::Explore(args) => match sim_commands::explore(args) {
             Ok(true) => return ExitCode::FAILURE,
             Ok(false) => Ok(()),
             Err(e) => Err(e),
         },
-        Command::Plot { dir } => plots::plot_run(&dir)
+        Command::Analyze {
+            workload,
+            conflicts,
+            tokens,
+        } => analyze(&workload, conflicts, tokens),
+        Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {
                     println!("{}", p.display());

@@ -2,12 +2,17 @@
 //! functions runs. Every workflow is a pure function of the run seed and its
 //! index, so runtimes can generate them in any order and on any thread.
 
+pub mod invariants;
 pub mod keys;
+pub mod media;
+pub mod media_spec;
 pub mod micro;
 pub mod placement;
 pub mod plan;
 pub mod spec;
+pub mod visibility;
 
+pub use media::Media;
 pub use micro::Micro;
 pub use plan::{FunctionPlan, WorkflowPlan};
 pub use spec::{SpecError, WorkloadSpec};
@@ -32,14 +37,28 @@ pub fn build(
 ) -> Result<Box<dyn Workload>, SpecError> {
     match spec {
         WorkloadSpec::Micro(m) => Ok(Box::new(Micro::new(m.clone(), servers, seed)?)),
+        WorkloadSpec::Media(m) => Ok(Box::new(Media::new(m.clone(), servers, seed)?)),
+        WorkloadSpec::Visibility(v) => {
+            Ok(Box::new(visibility::Visibility::new(v.clone(), servers)?))
+        }
     }
 }
 
 /// The workloads `cmbench list` shows: name and one line about each.
-pub const WORKLOADS: &[(&str, &str)] = &[(
-    "micro",
-    "the paper's roaming micro-benchmark: functions of reads and writes over Zipf keys",
-)];
+pub const WORKLOADS: &[(&str, &str)] = &[
+    (
+        "micro",
+        "the paper's roaming micro-benchmark: functions of reads and writes over Zipf keys",
+    ),
+    (
+        "media",
+        "the paper's media service: compose-review (parallel uploads, list updates) and read-reviews workflows, 50/50",
+    ),
+    (
+        "visibility",
+        "a write at server 0 while readers at every other server poll its key: time until visible",
+    ),
+];
 
 /// One independent, reproducible random stream per (seed, stream) pair
 /// (SplitMix64 finalizer to spread nearby indices apart).

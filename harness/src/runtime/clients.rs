@@ -89,9 +89,8 @@ impl<D: Design> ClientTask<D> {
             self.params.max_retries,
             self.params.history,
         );
-        let id = run.id;
         self.workflows.insert(index, run);
-        self.dispatch(net, id, now);
+        self.dispatch_stage(net, index, now);
     }
 
     /// The serverless runtime invokes the workflow's next function.
@@ -102,6 +101,18 @@ impl<D: Design> ClientTask<D> {
             self.params.latency.dispatch.sample(&mut self.rng)
         };
         net.function_start(now + dispatch, client);
+    }
+
+    /// Invokes every function of the workflow's stage about to run.
+    fn dispatch_stage(&mut self, net: &mut impl ClientNet<D::Msg>, index: u64, now: Micros) {
+        let sessions = self
+            .workflows
+            .get(&index)
+            .map(WorkflowRun::sessions)
+            .unwrap_or_default();
+        for session in sessions {
+            self.dispatch(net, session, now);
+        }
     }
 
     /// The function of session `client` starts now. Returns true when a
@@ -115,8 +126,8 @@ impl<D: Design> ClientTask<D> {
         let Some(wf) = current(&mut self.workflows, client) else {
             return false;
         };
-        let here = wf.node();
-        let progress = wf.start_function(now, &self.params.cluster, &mut self.fx);
+        let here = wf.node_of(client);
+        let progress = wf.start_function(client, now, &self.params.cluster, &mut self.fx);
         self.after(net, client, here, progress, now)
     }
 
@@ -133,8 +144,8 @@ impl<D: Design> ClientTask<D> {
         let Some(wf) = current(&mut self.workflows, client) else {
             return false;
         };
-        let here = wf.node();
-        let progress = wf.on_reply(now, from, msg, &mut self.fx);
+        let here = wf.node_of(client);
+        let progress = wf.on_reply(client, now, from, msg, &mut self.fx);
         self.after(net, client, here, progress, now)
     }
 
@@ -150,7 +161,7 @@ impl<D: Design> ClientTask<D> {
         let Some(wf) = self.workflows.get(&index) else {
             return false;
         };
-        let (start, next_id) = (wf.intended_start, wf.id);
+        let start = wf.intended_start;
         for (latency, is_read, served) in self.fx.completed.drain(..) {
             self.recorder.op_done(start, now, latency, is_read, served);
         }
@@ -181,7 +192,7 @@ impl<D: Design> ClientTask<D> {
         match progress {
             Progress::Waiting => false,
             Progress::NextFunction => {
-                self.dispatch(net, client, now);
+                self.dispatch_stage(net, index, now);
                 false
             }
             Progress::Retry => {
@@ -190,7 +201,7 @@ impl<D: Design> ClientTask<D> {
                     let plan = self.workload.retry(wf.original(), wf.attempt);
                     wf.restart_with(plan);
                 }
-                self.dispatch(net, next_id, now);
+                self.dispatch_stage(net, index, now);
                 false
             }
             Progress::GaveUp => {
@@ -226,7 +237,7 @@ fn current<C: ClientSession>(
 ) -> Option<&mut WorkflowRun<C>> {
     workflows
         .get_mut(&workflow_of(client))
-        .filter(|wf| wf.id == client)
+        .filter(|wf| wf.is_current(client))
 }
 
 /// When workflows start: open loop at a fixed rate (each client task takes

@@ -25,6 +25,7 @@ use crate::faults::Faults;
 use crate::history::Record;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
+use crate::resources::Sampler;
 
 /// Everything an actor can receive.
 pub enum Input<M> {
@@ -155,6 +156,7 @@ async fn run_async<D: Design>(
         start: load.warmup,
         end: load.warmup + load.duration,
     };
+    let sampler = Sampler::start(clock.instant(0), window);
     let run = Arc::new(Run::<D> {
         net: net.clone(),
         actors,
@@ -216,6 +218,7 @@ async fn run_async<D: Design>(
         _ = ticker => {}
     }
     progress(1.0);
+    let usage = sampler.finish();
 
     // Let write-behind and propagation finish before reading the servers:
     // nothing new starts, so only a protocol that never settles takes long.
@@ -262,6 +265,8 @@ async fn run_async<D: Design>(
             server_cpu_us: cpu_us,
             msgs: run_traffic.0,
             bytes: run_traffic.1,
+            cpu_pct: usage.cpu_pct,
+            rss_mb: usage.rss_mb,
             ..RunFigures::default()
         },
         window_start: wall_start + std::time::Duration::from_micros(window.start),

@@ -157,4 +157,9 @@ impl ClientSession for PlainClient {
     fn suspend(self) -> NoContext {
         NoContext
     }
+
+    /// Nothing travels, so nothing joins.
+    fn merge_contexts(_a: NoContext, _b: NoContext) -> NoContext {
+        NoContext
+    }
 }

@@ -452,6 +452,8 @@ impl<D: Design> Sim<D> {
                 server_util_mean: Some(util_mean),
                 server_util_max: Some(util_max),
                 queue_peak: servers.iter().map(|s| s.queue_peak).max(),
+                cpu_pct: None,
+                rss_mb: None,
             },
             // Virtual time starts at the epoch, so interval logs are
             // reproducible too.
