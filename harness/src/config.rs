@@ -417,6 +417,19 @@ impl RunConfig {
     }
 }
 
+/// `FIELD=VALUE` command-line arguments (`--set`) as override pairs for
+/// [`RunConfig::load`].
+pub fn set_overrides(set: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    set.iter()
+        .map(|s| {
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| field_error(format!("--set {s}"), "expected FIELD=VALUE"))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
 /// A command-line value as TOML if it parses as one ("1000", "1.5", "true",
 /// "[1, 2]"), else as a string ("10s", "causalmesh").
 fn parse_value(text: &str) -> toml::Value {

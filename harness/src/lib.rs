@@ -17,4 +17,5 @@ pub mod resources;
 pub mod results;
 pub mod rows;
 pub mod runtime;
+pub mod sim_commands;
 pub mod sweep;

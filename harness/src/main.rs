@@ -8,10 +8,11 @@ use clap::{Args, Parser, Subcommand};
 use harness::bench;
 use harness::checker;
 use harness::compare;
-use harness::config::RunConfig;
+use harness::config::{RunConfig, set_overrides};
 use harness::latency::LatencyProfile;
 use harness::registry;
 use harness::results;
+use harness::sim_commands::{self, CalibrateArgs, ExploreArgs};
 use harness::sweep::{self, Sweep, vary::Vary};
 
 #[derive(Parser)]
@@ -66,6 +67,14 @@ enum Command {
         #[arg(long)]
         tokens: Option<PathBuf>,
     },
+    /// Measure each design's server handler time per message kind on this
+    /// machine (in the simulator, release build) and write a service-time
+    /// profile for `sim.profile`.
+    Calibrate(CalibrateArgs),
+    /// Run a small config in the simulator under random fault schedules, a
+    /// seed at a time, until an anomaly or a lost write; print the seed, the
+    /// shrunk schedule and the violation, and exit non-zero if one was found.
+    Explore(ExploreArgs),
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
     Check {
@@ -153,18 +162,6 @@ struct SweepArgs {
     /// Skip drawing plots.
     #[arg(long)]
     no_plots: bool,
-}
-
-/// `FIELD=VALUE` arguments as override pairs.
-fn set_overrides(set: &[String]) -> Result<Vec<(String, String)>> {
-    set.iter()
-        .map(|s| {
-            let (k, v) = s
-                .split_once('=')
-                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
 }
 
 /// `--designs` as an override of the `designs` field.
@@ -416,6 +413,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
+        Command::Calibrate(args) => sim_commands::calibrate(args),
+        Command::Explore(args) => match sim_commands::explore(args) {
+            Ok(true) => return ExitCode::FAILURE,
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
         Command::Analyze {
             workload,
             conflicts,

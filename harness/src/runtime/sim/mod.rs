@@ -5,7 +5,9 @@
 //! broken by scheduling order, and each cache server is a [`Station`] whose
 //! cores take the service time of a [`ServiceProfile`] per message kind.
 
+pub mod calibrate;
 pub mod events;
+pub mod explore;
 mod net;
 pub mod profile;
 pub mod station;
@@ -76,6 +78,8 @@ struct Sim<D: Design> {
     out: Outbox<D::Msg>,
     /// The clients have stopped: nothing new starts, replies are dropped.
     clients_closed: bool,
+    /// When calibrating: the host's time spent in each kind's handler.
+    timer: Option<calibrate::KindTimer>,
 }
 
 /// Runs one design on the configured workload and load in virtual time;
@@ -163,6 +167,7 @@ impl<D: Design> Sim<D> {
             window,
             out: Outbox::default(),
             clients_closed: false,
+            timer: None,
         })
     }
 
@@ -327,16 +332,12 @@ impl<D: Design> Sim<D> {
     }
 
     fn node_input(&mut self, at: Micros, id: NodeId, input: NodeInput<D::Msg>) {
-        let service = match &input {
-            NodeInput::Peer { msg, .. } => self
-                .service
-                .kinds
-                .get(msg.kind_index())
-                .copied()
-                .unwrap_or(0),
-            NodeInput::Db(_) => self.service.db_reply,
-            NodeInput::Tick => self.service.tick,
+        let kind = match &input {
+            NodeInput::Peer { msg, .. } => msg.kind_index(),
+            NodeInput::Db(_) => self.service.kinds.len(),
+            NodeInput::Tick => self.service.kinds.len() + 1,
         };
+        let service = self.service.of(kind);
         let faults = &self.faults;
         let window = self.window;
         let node = &mut self.nodes[id];
@@ -357,6 +358,7 @@ impl<D: Design> Sim<D> {
         if now >= window.end && node.fetches_at_end.is_none() {
             node.fetches_at_end = Some(node.server.remote_fetches());
         }
+        let started = self.timer.as_ref().map(|_| std::time::Instant::now());
         match input {
             NodeInput::Peer { from, msg, remote } => {
                 if let Peer::Client(c) = from {
@@ -378,6 +380,9 @@ impl<D: Design> Sim<D> {
                     );
                 }
             }
+        }
+        if let (Some(timer), Some(started)) = (&mut self.timer, started) {
+            timer.add(kind, started.elapsed());
         }
         let mut net = SimNet {
             queue: &mut self.queue,
