@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use impls::db::{DbReply, DbRequest};
-use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
+use impls::{ClientId, ClientSession, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
@@ -24,10 +24,12 @@ use crate::config::{Backend, HistorySpec, LoadMode, RunConfig};
 use crate::emulated_db::EmulatedDb;
 use crate::faults::Faults;
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
 use crate::resources::Sampler;
 use crate::rows::{RedisRows, RowStore};
+use crate::tokens::{Grant, TokenMsg, TokenService};
 
 /// Everything an actor can receive.
 pub enum Input<M> {
@@ -58,12 +60,21 @@ pub enum Input<M> {
     FunctionStart(ClientId),
     /// To a client task: open-loop workflow `index` is due.
     StartWorkflow(u64),
+    /// To the token service.
+    Token(TokenMsg),
+    /// To a client task: the workflow holds one more token and joins `ctx`
+    /// (the design's causal context).
+    TokenGrant {
+        workflow: u64,
+        ctx: Box<dyn std::any::Any + Send>,
+    },
     Stop,
 }
 
 type Inbox<M> = UnboundedReceiver<Delivery<Input<M>>>;
 
-/// Actor numbering: nodes `0..n`, then the database, then the client tasks.
+/// Actor numbering: nodes `0..n`, then the database, then the client tasks,
+/// then the token service.
 #[derive(Clone, Copy)]
 struct Actors {
     servers: usize,
@@ -77,8 +88,11 @@ impl Actors {
     fn client_task(&self, client: ClientId) -> usize {
         self.servers + 1 + (workflow_of(client) % self.client_tasks as u64) as usize
     }
-    fn count(&self) -> usize {
+    fn token_service(&self) -> usize {
         self.servers + 1 + self.client_tasks
+    }
+    fn count(&self) -> usize {
+        self.servers + 2 + self.client_tasks
     }
 }
 
@@ -219,8 +233,15 @@ async fn run_async<D: Design>(
         }
     };
     let mut clients = Vec::new();
-    for task in 0..actors.client_tasks {
-        let inbox = inboxes.next().context("client inbox")?;
+    let mut client_inboxes = Vec::new();
+    for _ in 0..actors.client_tasks {
+        client_inboxes.push(inboxes.next().context("client inbox")?);
+    }
+    let tokens = tokio::spawn(token_actor(
+        run.clone(),
+        inboxes.next().context("token service inbox")?,
+    ));
+    for (task, inbox) in client_inboxes.into_iter().enumerate() {
         let generator = Generator::new(&config.load, task, actors.client_tasks);
         clients.push(tokio::spawn(client_actor(
             run.clone(),
@@ -239,11 +260,13 @@ async fn run_async<D: Design>(
     };
     let mut recorder = Recorder::new(window);
     let mut history = Vec::new();
+    let mut invariants = InvariantLog::default();
     let gather = async {
         for c in clients {
-            let (r, h) = c.await.context("a client task failed")?;
+            let (r, h, i) = c.await.context("a client task failed")?;
             recorder.merge(&r);
             history.extend(h);
+            invariants.merge(i);
         }
         anyhow::Ok(())
     };
@@ -261,9 +284,10 @@ async fn run_async<D: Design>(
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     let quiesced = net.in_flight() <= 0;
-    for actor in 0..actors.db() + 1 {
+    for actor in (0..actors.db() + 1).chain([actors.token_service()]) {
         net.send_now(actor, Input::Stop);
     }
+    tokens.await.context("the token service failed")?;
     let (mut metadata, mut remote_fetches, mut cpu_us) = (0u64, 0u64, 0f64);
     for n in nodes {
         let f = n.await.context("a node task failed")?;
@@ -306,6 +330,7 @@ async fn run_async<D: Design>(
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
         servers: Vec::new(),
+        invariants,
     })
 }
 
@@ -480,6 +505,11 @@ impl<D: Design> ClientNet<D::Msg> for LiveNet<'_, D> {
         self.run.count(now, bytes);
     }
 
+    fn to_tokens(&mut self, at: Micros, msg: TokenMsg) {
+        let service = self.run.actors.token_service();
+        self.run.net.send_at(at, service, Input::Token(msg));
+    }
+
     fn admit_history(&mut self, records: u64) -> bool {
         self.run.history_len.fetch_add(records, Ordering::Relaxed) + records
             <= self.run.history.max_ops
@@ -534,6 +564,31 @@ fn db_step<D: Design, R: RowStore>(
     Ok(true)
 }
 
+/// The token service: one server a `latency.token` hop from every
+/// workflow, driving the pure [`TokenService`] with the design's contexts.
+async fn token_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) {
+    let mut service = TokenService::new(D::Client::merge_contexts);
+    let mut rng = run.rng(4_000);
+    let net = &run.net;
+    while let Some(delivery) = inbox.recv().await {
+        let now = net.arrive(delivery.due);
+        let grants = match delivery.item {
+            Input::Token(msg) => service.handle(msg),
+            Input::Stop => break,
+            _ => Vec::new(),
+        };
+        for Grant { holder, ctx, .. } in grants {
+            let at = now + run.latency.token.sample(&mut rng);
+            let grant = Input::TokenGrant {
+                workflow: holder,
+                ctx: Box::new(ctx),
+            };
+            net.send_at(at, run.actors.client_task(holder), grant);
+        }
+        net.handled();
+    }
+}
+
 /// One client task: starts its share of the workflows, drives them, and
 /// returns what it recorded. Open-loop starts arrive as timer events from the
 /// delay line, which keeps them to the microsecond.
@@ -543,7 +598,7 @@ async fn client_actor<D: Design>(
     mut inbox: Inbox<D::Msg>,
     workload: Arc<dyn Workload>,
     mut generator: Generator,
-) -> (Recorder, Vec<Record>) {
+) -> (Recorder, Vec<Record>, InvariantLog) {
     let window = run.window;
     let clock = run.net.clock;
     let me_actor = run.actors.servers + 1 + task;
@@ -601,6 +656,10 @@ async fn client_actor<D: Design>(
             }
             Input::FunctionStart(client) => me.on_function_start(&mut net, client, now),
             Input::Reply { client, from, msg } => me.on_reply(&mut net, client, from, msg, now),
+            Input::TokenGrant { workflow, ctx } => {
+                me.on_token_grant(&mut net, workflow, ctx, now);
+                false
+            }
             _ => false,
         };
         if generator.mode == LoadMode::Closed {
@@ -614,5 +673,5 @@ async fn client_actor<D: Design>(
         run.net.handled();
     }
     me.cut_off(clock.now());
-    (me.recorder, me.history)
+    (me.recorder, me.history, me.invariants)
 }

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use impls::Key;
 
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::recorder::{Recorder, RunFigures};
 
 pub struct Outcome {
@@ -21,6 +22,8 @@ pub struct Outcome {
     pub quiesced: bool,
     /// Per cache server (simulated runtime only): how busy it was.
     pub servers: Vec<ServerLoad>,
+    /// What committed workflows of an invariant workload read and did.
+    pub invariants: InvariantLog,
 }
 
 /// How busy one cache server was over the measurement window.
