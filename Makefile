@@ -1,7 +1,7 @@
 CARGO ?= cargo
 CMBENCH := target/release/cmbench
 
-.PHONY: build bench ceiling test lint plots
+.PHONY: build bench ceiling test lint plots reproduce reproduce-quick
 
 build:
 	$(CARGO) build --release --bin cmbench
@@ -28,3 +28,14 @@ plots: build
 	@for d in results/*/; do \
 	  if [ -f "$$d/summary.csv" ]; then $(CMBENCH) plot "$$d" || exit 1; fi; \
 	done
+
+## The paper's evaluation (workloads/paper/experiments.toml): every experiment
+## as a sweep, its plots, and results/paper/REPORT.md against the published
+## numbers. Finished points are kept, so an interrupted run resumes.
+reproduce: build
+	$(CMBENCH) reproduce --out results/paper
+
+## A reduced run of every experiment (fewer points, shorter runs; under 10
+## minutes on 2 cores once built) into results/paper-quick/.
+reproduce-quick: build
+	$(CMBENCH) reproduce --quick --out results/paper-quick

@@ -392,11 +392,7 @@ fn a_merged_context_never_reads_older<F: Flavor>() -> (Option<OpResult>, Vec<u64
     assert_eq!(tags(&first.results), [1], "{}", F::VARIANT.name);
     let ctx = first.context.clone().unwrap_or_default();
     let merged = HydroClient::<F>::merge_contexts(HydroContext::default(), ctx);
-    net.start_from(
-        8,
-        WorkflowPlan::chain(8, vec![reads(0, &[X])]),
-        merged,
-    );
+    net.start_from(8, WorkflowPlan::chain(8, vec![reads(0, &[X])]), merged);
     net.settle_except(|from, _| from == End::Db);
     let run = &net.runs[&8];
     (run.outcome.clone(), tags(&run.results))
