@@ -1,7 +1,7 @@
 CARGO ?= cargo
 CMBENCH := target/release/cmbench
 
-.PHONY: build bench ceiling test lint plots reproduce reproduce-quick
+.PHONY: build bench ceiling test lint plots regress regress-baseline reproduce reproduce-quick
 
 build:
 	$(CARGO) build --release --bin cmbench
@@ -23,10 +23,10 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Redraw the plots of every results folder.
+## Redraw the plots of every results folder and sweep folder.
 plots: build
 	@for d in results/*/; do \
-	  if [ -f "$$d/summary.csv" ]; then $(CMBENCH) plot "$$d" || exit 1; fi; \
+	  if [ -f "$$d/summary.csv" ] || [ -f "$$d/sweep.csv" ]; then $(CMBENCH) plot "$$d" || exit 1; fi; \
 	done
 
 ## The paper's evaluation (workloads/paper/experiments.toml): every experiment
@@ -39,3 +39,18 @@ reproduce: build
 ## minutes on 2 cores once built) into results/paper-quick/.
 reproduce-quick: build
 	$(CMBENCH) reproduce --quick --out results/paper-quick
+
+REGRESS_GATE := --metric throughput_wf_s,p50_us,p99_us --threshold 0.02
+
+## Performance regression gate: a fixed sim run compared with the committed
+## baseline; fails when a design's throughput, p50 or p99 moves past 2% the wrong way.
+regress: build
+	$(CMBENCH) run --config workloads/configs/regress.toml --out results/regress --quiet --no-plots
+	$(CMBENCH) compare results/baseline results/regress $(REGRESS_GATE)
+
+## Rewrite the baseline after an intended performance change (commit its
+## summary.csv and config.toml).
+regress-baseline: build
+	rm -rf results/baseline
+	$(CMBENCH) run --config workloads/configs/regress.toml --out results/baseline --quiet --no-plots
+	find results/baseline -type f ! -name summary.csv ! -name config.toml -delete

@@ -59,6 +59,8 @@ pub struct RunConfig {
     #[serde(default)]
     pub runtime: RuntimeSpec,
     #[serde(default)]
+    pub sim: SimSpec,
+    #[serde(default)]
     pub history: HistorySpec,
     /// Faults to inject, by time and target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -97,6 +99,7 @@ impl Default for RunConfig {
             latency: LatencyProfile::default(),
             options: DesignOptions::default(),
             runtime: RuntimeSpec::default(),
+            sim: SimSpec::default(),
             history: HistorySpec::default(),
             faults: Vec::new(),
             beyond_model: false,
@@ -151,10 +154,23 @@ impl Default for LoadSpec {
     }
 }
 
-/// How the live runtime uses this machine.
+/// Which runtime runs the designs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuntimeKind {
+    /// Real time on tokio, on this machine's cores.
+    #[default]
+    Live,
+    /// Virtual time in a deterministic discrete-event simulator.
+    Sim,
+}
+
+/// How the live runtime uses this machine (`client_tasks` also groups the
+/// simulated clients' links the same way).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeSpec {
+    pub kind: RuntimeKind,
     /// Tokio worker threads.
     pub workers: usize,
     /// Client tasks the workflows are spread over.
@@ -164,8 +180,30 @@ pub struct RuntimeSpec {
 impl Default for RuntimeSpec {
     fn default() -> Self {
         RuntimeSpec {
+            kind: RuntimeKind::Live,
             workers: 2,
             client_tasks: 2,
+        }
+    }
+}
+
+/// The simulated runtime's machines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimSpec {
+    /// The service-time profile: "default" for the committed one
+    /// (`harness/profiles/default.toml`), or the path of one written by
+    /// `cmbench calibrate`.
+    pub profile: String,
+    /// Cores of each cache server; messages queue when all are busy.
+    pub cores: usize,
+}
+
+impl Default for SimSpec {
+    fn default() -> Self {
+        SimSpec {
+            profile: "default".into(),
+            cores: 8,
         }
     }
 }
@@ -292,6 +330,14 @@ impl RunConfig {
                 format!("`{}` cannot name a results folder", self.name),
             ));
         }
+        if self.sim.cores == 0 || self.sim.cores > 1024 {
+            return Err(field_error(
+                "sim.cores",
+                format!("must be between 1 and 1024, got {}", self.sim.cores),
+            ));
+        }
+        crate::runtime::sim::profile::ServiceProfile::load(&self.sim.profile)
+            .map_err(|reason| field_error("sim.profile", reason))?;
         self.faults()?;
         self.workload
             .validate()

@@ -13,6 +13,7 @@ pub mod latency;
 pub mod paper;
 pub mod recorder;
 pub mod registry;
+pub mod resources;
 pub mod results;
 pub mod runtime;
 pub mod sweep;

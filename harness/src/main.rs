@@ -58,7 +58,7 @@ enum Command {
     Report(Box<PaperFiles>),
     /// List the designs and workloads.
     List,
-    /// Draw the plots of a results folder again.
+    /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
@@ -109,6 +109,9 @@ struct RunArgs {
     /// Record operation histories (`<design>.history.jsonl`) and check them.
     #[arg(long, value_parser = ["on", "off"])]
     history: Option<String>,
+    /// The runtime: live (tokio, real time) or sim (deterministic, virtual time).
+    #[arg(long, value_parser = ["live", "sim"])]
+    runtime: Option<String>,
     /// Every latency zero: the in-process ceiling of each design.
     #[arg(long)]
     zero_latency: bool,
@@ -169,6 +172,9 @@ struct SweepArgs {
     /// No progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Skip drawing plots.
+    #[arg(long)]
+    no_plots: bool,
 }
 
 /// `FIELD=VALUE` arguments as override pairs.
@@ -222,6 +228,9 @@ impl RunArgs {
         }
         if let Some(v) = &self.history {
             put("history.enabled", (v == "on").to_string())
+        }
+        if let Some(v) = &self.runtime {
+            put("runtime.kind", format!("{v:?}"))
         }
         if let Some(v) = self.seed {
             put("seed", v.to_string())
@@ -297,6 +306,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
         quiet: args.quiet,
     };
     let outcome = sweep.run()?;
+    if !args.no_plots {
+        plots::plot_dir(&out).with_context(|| format!("drawing plots in {}", out.display()))?;
+    }
     if !args.quiet {
         eprintln!(
             "sweep: {} points run, {} already done; {} rows in {}",
@@ -430,7 +442,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
-        Command::Plot { dir } => plots::plot_run(&dir)
+        Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {
                     println!("{}", p.display());

@@ -233,6 +233,23 @@ pub trait WireSize {
     fn encoded_bytes(&self) -> usize;
 }
 
+/// Names each kind of message, so a simulator can charge every kind its own
+/// service time and a calibration can measure each one.
+pub trait MessageKind {
+    /// Every kind of the vocabulary, in a fixed order.
+    const KINDS: &'static [&'static str];
+
+    /// The position of this message's kind in [`MessageKind::KINDS`].
+    fn kind_index(&self) -> usize;
+
+    fn kind(&self) -> &'static str {
+        Self::KINDS
+            .get(self.kind_index())
+            .copied()
+            .unwrap_or("unknown")
+    }
+}
+
 /// What every design is built from; the runtime needs nothing else.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
@@ -421,7 +438,7 @@ pub trait Design: 'static {
     /// variant what it simplifies.
     const ABOUT: &'static str;
 
-    type Msg: Clone + Debug + Send + WireSize + 'static;
+    type Msg: Clone + Debug + Send + WireSize + MessageKind + 'static;
     type Server: ServerNode<Msg = Self::Msg>;
     type Client: ClientSession<Msg = Self::Msg>;
 

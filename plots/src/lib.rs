@@ -6,6 +6,10 @@
 //! - `throughput`: workflows per second per design,
 //! - `latency_cdf`: latency percentile curves, for designs with a `.hgrm`.
 //!
+//! [`plot_sweep_all`] draws the plots of a sweep folder (`sweep.csv`), and
+//! [`plot_sweep`] one named kind of them ([`SweepPlot`]); [`plot_dir`] picks
+//! between a run and a sweep.
+//!
 //! A design has the same colour and marker in every plot ([`design_style`]).
 
 mod atomic;
@@ -15,9 +19,12 @@ mod cdf;
 mod error;
 mod font;
 mod legend;
+mod lines;
+mod metric;
 mod read;
 mod render;
 mod style;
+mod sweep;
 mod text;
 mod theme;
 
@@ -26,6 +33,7 @@ use std::path::{Path, PathBuf};
 pub use error::PlotError;
 pub use read::{PercentilePoint, SummaryRow, hgrm_path, read_hgrm, read_summary};
 pub use style::{DesignStyle, Marker, Shape, design_style};
+pub use sweep::{SWEEP_FILE, SweepKind, SweepPlot, plot_sweep, plot_sweep_all};
 
 /// Name of the per-design results table inside a run folder.
 pub const SUMMARY_FILE: &str = "summary.csv";
@@ -56,6 +64,15 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         written.extend(render::save(&chart, dir, "latency_cdf")?);
     }
     Ok(written)
+}
+
+/// Plots a sweep folder (one holding sweep.csv) or a run folder.
+pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    if dir.join(SWEEP_FILE).is_file() {
+        plot_sweep_all(dir)
+    } else {
+        plot_run(dir)
+    }
 }
 
 /// The folder's own name for plot titles, resolving paths like `.`.

@@ -2,29 +2,30 @@
 //! as tokio tasks in one process, in real time, with every link's latency
 //! injected by the delay line.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use impls::db::{DbReply, DbRequest};
-use impls::{
-    ClientId, ClientSession, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode, WireSize,
-};
+use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use workloads::{Workload, stream_seed};
 
-use super::net::{Clock, Delivery, Links, Net, Router};
-use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
+use super::clients::{ClientNet, ClientParams, ClientTask, Generator};
+use super::database::DbServer;
+use super::net::{Clock, Delivery, Net, Router};
+use super::node_sends::{NodeNet, NodeSends};
+use super::outcome::{Outcome, lost_writes};
+use super::workflow::workflow_of;
 use crate::config::{HistorySpec, LoadMode, RunConfig};
-use crate::emulated_db::EmulatedDb;
-use crate::faults::{Faults, LinkClass};
+use crate::faults::Faults;
 use crate::history::Record;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
+use crate::resources::Sampler;
 
 /// Everything an actor can receive.
 pub enum Input<M> {
@@ -59,19 +60,6 @@ pub enum Input<M> {
 }
 
 type Inbox<M> = UnboundedReceiver<Delivery<Input<M>>>;
-
-/// What one design's live run measured.
-pub struct LiveOutcome {
-    pub recorder: Recorder,
-    /// The operations of the run, if recorded.
-    pub history: Vec<Record>,
-    /// The history hit its size limit.
-    pub history_truncated: bool,
-    pub figures: RunFigures,
-    pub window_start: SystemTime,
-    /// False when the drain deadline passed with messages still in flight.
-    pub quiesced: bool,
-}
 
 /// Actor numbering: nodes `0..n`, then the database, then the client tasks.
 #[derive(Clone, Copy)]
@@ -122,16 +110,6 @@ impl<D: Design> Run<D> {
         Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, stream))
     }
 
-    /// The delay of a message sent on `class` at `now`, spikes included.
-    fn delay(&self, class: LinkClass, now: Micros, rng: &mut Xoshiro256PlusPlus) -> Micros {
-        let base = match class {
-            LinkClass::ClientNode => &self.latency.client_node,
-            LinkClass::NodeNode => &self.latency.node_node,
-            LinkClass::NodeDb => &self.latency.node_db,
-        };
-        base.sample(rng) + self.faults.extra_delay(class, now, rng)
-    }
-
     /// Counts a message of `bytes` sent at `now`.
     fn count(&self, now: Micros, bytes: usize) {
         if self.window.contains(now) {
@@ -149,7 +127,7 @@ pub fn run<D: Design>(
     config: &RunConfig,
     workload: Arc<dyn Workload>,
     progress: &(dyn Fn(f64) + Sync),
-) -> Result<LiveOutcome> {
+) -> Result<Outcome> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.runtime.workers)
         .enable_time()
@@ -162,7 +140,7 @@ async fn run_async<D: Design>(
     config: &RunConfig,
     workload: Arc<dyn Workload>,
     progress: &(dyn Fn(f64) + Sync),
-) -> Result<LiveOutcome> {
+) -> Result<Outcome> {
     let actors = Actors {
         servers: config.servers,
         client_tasks: config.runtime.client_tasks,
@@ -178,6 +156,7 @@ async fn run_async<D: Design>(
         start: load.warmup,
         end: load.warmup + load.duration,
     };
+    let sampler = Sampler::start(clock.instant(0), window);
     let run = Arc::new(Run::<D> {
         net: net.clone(),
         actors,
@@ -239,6 +218,7 @@ async fn run_async<D: Design>(
         _ = ticker => {}
     }
     progress(1.0);
+    let usage = sampler.finish();
 
     // Let write-behind and propagation finish before reading the servers:
     // nothing new starts, so only a protocol that never settles takes long.
@@ -257,7 +237,7 @@ async fn run_async<D: Design>(
         remote_fetches += f.remote_fetches;
         cpu_us += f.cpu_us;
     }
-    let (db_reads, db_writes, db) = db.await.context("the database task failed")?;
+    let db = db.await.context("the database task failed")?;
     let runtime_lag_us = net.mean_lag();
     let run_history_len = run.history_len.load(Ordering::Relaxed);
     let run_traffic = (
@@ -270,14 +250,14 @@ async fn run_async<D: Design>(
     let keys = config.workload.keys().max(1) as f64;
     let history_truncated = run_history_len > config.history.max_ops;
     let lost_writes =
-        (config.history.enabled && !history_truncated).then(|| lost_writes(&history, &db));
-    Ok(LiveOutcome {
+        (config.history.enabled && !history_truncated).then(|| lost_writes(&history, &db.db));
+    Ok(Outcome {
         recorder,
         history,
         history_truncated,
         figures: RunFigures {
-            db_reads,
-            db_writes,
+            db_reads: db.reads,
+            db_writes: db.writes,
             metadata_bytes_per_key: metadata as f64 / (keys * config.servers as f64),
             runtime_lag_us,
             lost_writes,
@@ -285,28 +265,14 @@ async fn run_async<D: Design>(
             server_cpu_us: cpu_us,
             msgs: run_traffic.0,
             bytes: run_traffic.1,
+            cpu_pct: usage.cpu_pct,
+            rss_mb: usage.rss_mb,
+            ..RunFigures::default()
         },
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
+        servers: Vec::new(),
     })
-}
-
-/// Acknowledged writes the database does not hold at the end (write-behind
-/// included): per session, the last write of each key must be there;
-/// earlier ones may be overwritten inside a transaction that buffers writes.
-fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
-    let mut last: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
-    for r in history {
-        for (key, tag) in r.written() {
-            let seen = last.entry((r.session, key)).or_insert((r.seq, tag));
-            if r.seq >= seen.0 {
-                *seen = (r.seq, tag);
-            }
-        }
-    }
-    last.iter()
-        .filter(|&(&(_, key), &(_, tag))| !db.holds_write(key, tag))
-        .count() as u64
 }
 
 /// How long the end of a run waits for messages in flight to settle.
@@ -328,12 +294,7 @@ async fn node_actor<D: Design>(
 ) -> NodeFigures {
     let mut server = D::server(id, &run.cluster);
     let mut crashes = run.faults.crashes(id);
-    let mut node = NodeState {
-        id,
-        rng: run.rng(1_000 + id as u64),
-        links: Links::default(),
-        remote_clients: HashMap::new(),
-    };
+    let mut node = NodeSends::new(id, run.rng(1_000 + id as u64));
     let mut out = Outbox::default();
     let net = &run.net;
     let window = run.window;
@@ -344,7 +305,13 @@ async fn node_actor<D: Design>(
         net.tick_at(start + every, id, Input::Tick);
     }
     loop {
-        node.flush(&run, net.clock.now(), &mut out);
+        node.flush(
+            &run.latency,
+            &run.faults,
+            &mut LiveNet { run: &run },
+            net.clock.now(),
+            &mut out,
+        );
         let Some(delivery) = inbox.recv().await else {
             break;
         };
@@ -420,91 +387,81 @@ fn thread_cpu_ns() -> u64 {
     }
 }
 
-/// A node's sending side.
-struct NodeState {
-    id: NodeId,
-    rng: Xoshiro256PlusPlus,
-    links: Links,
-    /// Whether each client's latest message came from another machine: its
-    /// replies cross the same network.
-    remote_clients: HashMap<ClientId, bool>,
+/// A live actor's view of the network, for the shared client and node code.
+struct LiveNet<'a, D: Design> {
+    run: &'a Run<D>,
 }
 
-/// Past this many clients remembered, the oldest knowledge is dropped (a
-/// late reply then takes the local link).
-const REMEMBERED_CLIENTS: usize = 1 << 20;
-
-impl NodeState {
-    fn remember(&mut self, client: ClientId, remote: bool) {
-        if self.remote_clients.len() >= REMEMBERED_CLIENTS {
-            self.remote_clients.clear();
-        }
-        self.remote_clients.insert(client, remote);
+impl<D: Design> NodeNet<D::Msg> for LiveNet<'_, D> {
+    fn to_node(&mut self, at: Micros, to: NodeId, from: NodeId, msg: D::Msg) {
+        let input = Input::FromPeer {
+            from: Peer::Node(from),
+            msg,
+            remote: true,
+        };
+        self.run.net.send_at(at, to, input);
     }
 
-    fn flush<D: Design>(&mut self, run: &Run<D>, now: Micros, out: &mut Outbox<D::Msg>) {
-        for (to, msg) in out.sends.drain(..) {
-            run.count(now, msg.encoded_bytes());
-            match to {
-                Peer::Node(n) => {
-                    let delay = run.delay(LinkClass::NodeNode, now, &mut self.rng);
-                    // A reordering fault lets this message overtake earlier ones.
-                    let at = if run.faults.reordering(now) {
-                        now + delay
-                    } else {
-                        self.links.schedule(n, now, delay)
-                    };
-                    run.net.send_at(
-                        at,
-                        n,
-                        Input::FromPeer {
-                            from: Peer::Node(self.id),
-                            msg,
-                            remote: true,
-                        },
-                    );
-                }
-                Peer::Client(client) => {
-                    let task = run.actors.client_task(client);
-                    let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
-                    let class = LinkClass::to_client(remote);
-                    let at = self
-                        .links
-                        .schedule(task, now, run.delay(class, now, &mut self.rng));
-                    run.net.send_at(
-                        at,
-                        task,
-                        Input::Reply {
-                            client,
-                            from: self.id,
-                            msg,
-                        },
-                    );
-                }
-            }
-        }
-        for req in out.db.drain(..) {
-            run.count(now, req.encoded_bytes());
-            let db = run.actors.db();
-            let at = self
-                .links
-                .schedule(db, now, run.delay(LinkClass::NodeDb, now, &mut self.rng));
-            run.net.send_at(at, db, Input::ToDb { from: self.id, req });
-        }
+    fn to_client(&mut self, at: Micros, client: ClientId, from: NodeId, msg: D::Msg) {
+        let task = self.run.actors.client_task(client);
+        let input = Input::Reply { client, from, msg };
+        self.run.net.send_at(at, task, input);
+    }
+
+    fn to_db(&mut self, at: Micros, from: NodeId, req: DbRequest) {
+        self.run
+            .net
+            .send_at(at, self.run.actors.db(), Input::ToDb { from, req });
+    }
+
+    fn client_link(&self, client: ClientId) -> usize {
+        self.run.actors.client_task(client)
+    }
+
+    fn db_link(&self) -> usize {
+        self.run.actors.db()
+    }
+
+    fn count(&mut self, now: Micros, bytes: usize) {
+        self.run.count(now, bytes);
     }
 }
 
-/// The emulated database: one request at a time, each taking the service
-/// time, so requests queue when it is busy. Returns the reads and writes that
-/// arrived during the measurement window, and the database itself.
-async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64, u64, EmulatedDb) {
-    let cluster = &run.cluster;
-    let mut db = EmulatedDb::preloaded(cluster.keys, cluster.servers, cluster.value_size);
-    let mut rng = run.rng(2_000);
-    let mut links = Links::default();
-    let mut busy_until: Micros = 0;
-    let (mut reads, mut writes) = (0, 0);
-    let mut replies = Vec::new();
+impl<D: Design> ClientNet<D::Msg> for LiveNet<'_, D> {
+    fn to_node(&mut self, at: Micros, node: NodeId, client: ClientId, msg: D::Msg, remote: bool) {
+        let input = Input::FromPeer {
+            from: Peer::Client(client),
+            msg,
+            remote,
+        };
+        self.run.net.send_at(at, node, input);
+    }
+
+    fn function_start(&mut self, at: Micros, client: ClientId) {
+        let task = self.run.actors.client_task(client);
+        self.run.net.send_at(at, task, Input::FunctionStart(client));
+    }
+
+    fn count(&mut self, now: Micros, bytes: usize) {
+        self.run.count(now, bytes);
+    }
+
+    fn admit_history(&mut self, records: u64) -> bool {
+        self.run.history_len.fetch_add(records, Ordering::Relaxed) + records
+            <= self.run.history.max_ops
+    }
+}
+
+/// The emulated database behind its inbox. Returns the reads and writes
+/// that arrived during the measurement window, and the database itself.
+async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> DbServer {
+    let mut server = DbServer::new(
+        &run.cluster,
+        run.latency.clone(),
+        run.faults.clone(),
+        run.window,
+        run.rng(2_000),
+    );
     let net = &run.net;
     while let Some(delivery) = inbox.recv().await {
         let now = net.arrive(delivery.due);
@@ -514,219 +471,12 @@ async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64
             }
             continue;
         };
-        let (r0, w0) = (db.reads, db.writes);
-        db.handle(now, from, req, &mut replies);
-        if run.window.contains(now) {
-            reads += db.reads - r0;
-            writes += db.writes - w0;
-        }
-        // An unavailable database serves nothing until it is back.
-        let start = busy_until.max(run.faults.db_available_from(now));
-        busy_until =
-            start + run.latency.db_service.sample(&mut rng) + run.faults.db_extra(now, &mut rng);
-        for (to, reply) in replies.drain(..) {
-            let at = links.schedule(
-                to,
-                busy_until,
-                run.delay(LinkClass::NodeDb, busy_until, &mut rng),
-            );
+        server.serve(now, from, req, |at, to, reply| {
             net.send_at(at, to, Input::FromDb(reply));
-        }
+        });
         net.handled();
     }
-    (reads, writes, db)
-}
-
-/// When workflows start: open loop at a fixed rate (each client task takes
-/// every k-th workflow), or closed loop with a fixed number in flight.
-struct Generator {
-    mode: LoadMode,
-    /// Open loop: microseconds between intended starts, over all tasks.
-    period: f64,
-    next_index: u64,
-    stride: u64,
-    /// Closed loop: this task's share of the concurrency.
-    slots: u32,
-}
-
-impl Generator {
-    fn new(load: &crate::config::LoadSpec, task: usize, tasks: usize) -> Generator {
-        let tasks32 = tasks as u32;
-        Generator {
-            mode: load.mode,
-            period: 1e6 / load.rate,
-            next_index: task as u64,
-            stride: tasks as u64,
-            slots: load.concurrency / tasks32
-                + u32::from((task as u32) < load.concurrency % tasks32),
-        }
-    }
-
-    fn intended_start(&self, index: u64) -> Micros {
-        (index as f64 * self.period) as Micros
-    }
-
-    fn take_index(&mut self) -> u64 {
-        let i = self.next_index;
-        self.next_index += self.stride;
-        i
-    }
-}
-
-struct ClientTask<D: Design> {
-    run: Arc<Run<D>>,
-    workload: Arc<dyn Workload>,
-    /// Workflows in flight by index; each knows its current session id.
-    workflows: HashMap<u64, WorkflowRun<D::Client>>,
-    recorder: Recorder,
-    rng: Xoshiro256PlusPlus,
-    links: Links,
-    fx: Effects<D::Msg>,
-    history: Vec<Record>,
-}
-
-impl<D: Design> ClientTask<D> {
-    fn start_workflow(&mut self, index: u64, intended_start: Micros, now: Micros) {
-        let plan = self.workload.workflow(index);
-        let run = WorkflowRun::new(
-            plan,
-            intended_start,
-            self.run.max_retries,
-            self.run.history.enabled,
-        );
-        self.workflows.insert(index, run);
-        self.dispatch_stage(index, now);
-    }
-
-    /// The serverless runtime invokes the workflow's next function.
-    fn dispatch(&mut self, client: ClientId, now: Micros) {
-        let dispatch = if self.run.faults.fast_migration(now) {
-            0
-        } else {
-            self.run.latency.dispatch.sample(&mut self.rng)
-        };
-        let at = now + dispatch;
-        self.run.net.send_at(
-            at,
-            self.run.actors.client_task(client),
-            Input::FunctionStart(client),
-        );
-    }
-
-    /// Invokes every function of the workflow's stage about to run.
-    fn dispatch_stage(&mut self, index: u64, now: Micros) {
-        let sessions = self
-            .workflows
-            .get(&index)
-            .map(WorkflowRun::sessions)
-            .unwrap_or_default();
-        for session in sessions {
-            self.dispatch(session, now);
-        }
-    }
-
-    /// Returns true when a workflow finished or gave up.
-    fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
-        let (client, here, progress) = match input {
-            Input::FunctionStart(client) => {
-                let Some(wf) = current(&mut self.workflows, client) else {
-                    return false;
-                };
-                (
-                    client,
-                    wf.node_of(client),
-                    wf.start_function(client, now, &self.run.cluster, &mut self.fx),
-                )
-            }
-            Input::Reply { client, from, msg } => {
-                let Some(wf) = current(&mut self.workflows, client) else {
-                    return false;
-                };
-                let here = wf.node_of(client);
-                (
-                    client,
-                    here,
-                    wf.on_reply(client, now, from, msg, &mut self.fx),
-                )
-            }
-            _ => return false,
-        };
-        let index = workflow_of(client);
-        let Some(wf) = self.workflows.get(&index) else {
-            return false;
-        };
-        let start = wf.intended_start;
-        for (latency, is_read, served) in self.fx.completed.drain(..) {
-            self.recorder.op_done(start, now, latency, is_read, served);
-        }
-        if !self.fx.history.is_empty() {
-            let n = self.fx.history.len() as u64;
-            // Past the limit the history stops growing, whole attempts at a time.
-            if self.run.history_len.fetch_add(n, Ordering::Relaxed) + n <= self.run.history.max_ops
-            {
-                self.history.append(&mut self.fx.history);
-            } else {
-                self.fx.history.clear();
-            }
-        }
-        for (node, msg) in self.fx.sends.drain(..) {
-            // A function talks to its own node over loopback; anything else
-            // (the scheduler's prepares, a remote cache) crosses the network.
-            let remote = here != Some(node);
-            let class = LinkClass::to_client(remote);
-            let at = self
-                .links
-                .schedule(node, now, self.run.delay(class, now, &mut self.rng));
-            self.run.count(now, msg.encoded_bytes());
-            self.run.net.send_at(
-                at,
-                node,
-                Input::FromPeer {
-                    from: Peer::Client(client),
-                    msg,
-                    remote,
-                },
-            );
-        }
-        match progress {
-            Progress::Waiting => false,
-            Progress::NextFunction => {
-                self.dispatch_stage(index, now);
-                false
-            }
-            Progress::Retry => {
-                self.recorder.aborted(start);
-                if let Some(wf) = self.workflows.get_mut(&index) {
-                    let plan = self.workload.retry(wf.original(), wf.attempt);
-                    wf.restart_with(plan);
-                }
-                self.dispatch_stage(index, now);
-                false
-            }
-            Progress::GaveUp => {
-                self.recorder.aborted(start);
-                self.recorder.workflow_failed(start);
-                self.workflows.remove(&index);
-                true
-            }
-            Progress::Finished => {
-                let attempts = self.workflows.remove(&index).map_or(0, |wf| wf.attempt);
-                self.recorder.workflow_done(start, now, attempts);
-                true
-            }
-        }
-    }
-}
-
-/// The workflow whose current attempt is session `client`; a message for an
-/// attempt that has since aborted is stale.
-fn current<C: ClientSession>(
-    workflows: &mut HashMap<u64, WorkflowRun<C>>,
-    client: ClientId,
-) -> Option<&mut WorkflowRun<C>> {
-    workflows
-        .get_mut(&workflow_of(client))
-        .filter(|wf| wf.is_current(client))
+    server
 }
 
 /// One client task: starts its share of the workflows, drives them, and
@@ -742,22 +492,22 @@ async fn client_actor<D: Design>(
     let window = run.window;
     let clock = run.net.clock;
     let me_actor = run.actors.servers + 1 + task;
-    let mut me = ClientTask::<D> {
-        rng: run.rng(3_000 + task as u64),
-        recorder: Recorder::new(window),
-        run: run.clone(),
-        workload,
-        workflows: HashMap::new(),
-        links: Links::default(),
-        fx: Effects::default(),
-        history: Vec::new(),
+    let params = ClientParams {
+        latency: run.latency.clone(),
+        faults: run.faults.clone(),
+        cluster: run.cluster.clone(),
+        window,
+        max_retries: run.max_retries,
+        history: run.history.enabled,
     };
+    let mut me = ClientTask::<D>::new(params, workload, run.rng(3_000 + task as u64));
+    let mut net = LiveNet { run: &run };
     let now = clock.now();
     match generator.mode {
         LoadMode::Closed => {
             for _ in 0..generator.slots {
                 let i = generator.take_index();
-                me.start_workflow(i, now, now);
+                me.start_workflow(&mut net, i, now, now);
             }
         }
         LoadMode::Open => {
@@ -770,20 +520,19 @@ async fn client_actor<D: Design>(
         }
     }
     let deadline = tokio::time::Instant::from_std(clock.instant(window.end + run.drain));
-    // A closed-loop task with no share of the concurrency has nothing to run.
-    let mut generating = !(generator.mode == LoadMode::Closed && generator.slots == 0);
-    while generating || !me.workflows.is_empty() {
+    let mut generating = generator.has_work();
+    while generating || me.in_flight() > 0 {
         let input = tokio::select! {
             input = inbox.recv() => input,
             _ = tokio::time::sleep_until(deadline) => None,
         };
         let Some(delivery) = input else { break };
         let now = run.net.arrive(delivery.due);
-        match delivery.item {
+        let finished = match delivery.item {
             Input::StartWorkflow(i) => {
                 let start = generator.intended_start(i);
                 if start < window.end {
-                    me.start_workflow(i, start, now);
+                    me.start_workflow(&mut net, i, start, now);
                     let next = generator.take_index();
                     run.net.timer_at(
                         generator.intended_start(next),
@@ -793,23 +542,22 @@ async fn client_actor<D: Design>(
                 } else {
                     generating = false;
                 }
+                false
             }
-            input => {
-                let finished = me.handle(input, now);
-                if generator.mode == LoadMode::Closed && (now >= window.end) {
-                    generating = false;
-                } else if finished && generator.mode == LoadMode::Closed {
-                    let i = generator.take_index();
-                    me.start_workflow(i, now, now);
-                }
+            Input::FunctionStart(client) => me.on_function_start(&mut net, client, now),
+            Input::Reply { client, from, msg } => me.on_reply(&mut net, client, from, msg, now),
+            _ => false,
+        };
+        if generator.mode == LoadMode::Closed {
+            if now >= window.end {
+                generating = false;
+            } else if finished {
+                let i = generator.take_index();
+                me.start_workflow(&mut net, i, now, now);
             }
         }
         run.net.handled();
     }
-    for wf in me.workflows.values_mut() {
-        me.recorder.workflow_unfinished(wf.intended_start);
-        // Unfinished workflows observed and wrote things too.
-        me.history.extend(wf.cut_off_history(clock.now()));
-    }
+    me.cut_off(clock.now());
     (me.recorder, me.history)
 }
