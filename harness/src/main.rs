@@ -8,10 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use harness::bench;
 use harness::checker;
 use harness::compare;
-use harness::config::RunConfig;
+use harness::config::{RunConfig, set_overrides};
 use harness::latency::LatencyProfile;
+use harness::paper;
 use harness::registry;
 use harness::results;
+use harness::sim_commands::{self, CalibrateArgs, ExploreArgs};
 use harness::sweep::{self, Sweep, vary::Vary};
 
 #[derive(Parser)]
@@ -49,10 +51,37 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Run every experiment of the paper's evaluation as a sweep, draw the
+    /// plots and write REPORT.md (`make reproduce`).
+    Reproduce(Box<ReproduceArgs>),
+    /// Write REPORT.md from the paper experiments' sweeps in a folder and the
+    /// paper's reference numbers.
+    Report(Box<PaperFiles>),
     /// List the designs and workloads.
     List,
     /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
+    /// Check the POPL'16 proof rule for an invariant workload (bank, auction,
+    /// registry) by enumeration: print the conflicts it needs and, with
+    /// --conflicts or --tokens, whether that assignment is enough (exits
+    /// non-zero with a counter-example when it is not).
+    Analyze {
+        workload: String,
+        /// Conflicting pairs to verify, e.g. `withdraw:withdraw,bid:close`.
+        #[arg(long, conflicts_with = "tokens")]
+        conflicts: Option<String>,
+        /// A TOML file with `conflicts = ["withdraw:withdraw", ...]`.
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+    },
+    /// Measure each design's server handler time per message kind on this
+    /// machine (in the simulator, release build) and write a service-time
+    /// profile for `sim.profile`.
+    Calibrate(CalibrateArgs),
+    /// Run a small config in the simulator under random fault schedules, a
+    /// seed at a time, until an anomaly or a lost write; print the seed, the
+    /// shrunk schedule and the violation, and exit non-zero if one was found.
+    Explore(ExploreArgs),
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
     Check {
@@ -117,6 +146,34 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct PaperFiles {
+    /// The folder with one sweep folder per figure; REPORT.md goes there.
+    #[arg(long, default_value = "results/paper")]
+    out: PathBuf,
+    #[arg(long, default_value = "workloads/paper/experiments.toml")]
+    experiments: PathBuf,
+    #[arg(long, default_value = "workloads/paper/reference.toml")]
+    reference: PathBuf,
+    #[arg(long, default_value = "workloads/paper/explanations.toml")]
+    explanations: PathBuf,
+}
+
+#[derive(Args)]
+struct ReproduceArgs {
+    #[command(flatten)]
+    files: PaperFiles,
+    /// The reduced run of every experiment (fewer points, shorter runs).
+    #[arg(long)]
+    quick: bool,
+    /// Comma-separated figures to run (the report covers all that ran).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct SweepArgs {
     /// A TOML run config: the base every point starts from.
     #[arg(long)]
@@ -143,18 +200,6 @@ struct SweepArgs {
     /// Skip drawing plots.
     #[arg(long)]
     no_plots: bool,
-}
-
-/// `FIELD=VALUE` arguments as override pairs.
-fn set_overrides(set: &[String]) -> Result<Vec<(String, String)>> {
-    set.iter()
-        .map(|s| {
-            let (k, v) = s
-                .split_once('=')
-                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
 }
 
 /// `--designs` as an override of the `designs` field.
@@ -292,6 +337,36 @@ fn sweep(args: SweepArgs) -> Result<()> {
     Ok(())
 }
 
+fn reproduce(args: ReproduceArgs) -> Result<()> {
+    let f = args.files;
+    let path = paper::reproduce::Reproduce {
+        experiments: f.experiments,
+        reference: f.reference,
+        explanations: f.explanations,
+        out: f.out,
+        quick: args.quick,
+        only: args.only,
+        quiet: args.quiet,
+    }
+    .run(|dir| {
+        plots::plot_dir(dir)?;
+        Ok(())
+    })?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+fn report(f: PaperFiles) -> Result<()> {
+    let path = paper::report::write(&paper::report::Inputs {
+        experiments: paper::experiments::load(&f.experiments)?,
+        reference: paper::reference::Reference::load(&f.reference)?,
+        explanations: paper::report::load_explanations(&f.explanations)?,
+        dir: f.out,
+    })?;
+    println!("{}", path.display());
+    Ok(())
+}
+
 fn compare(
     old: &std::path::Path,
     new: &std::path::Path,
@@ -347,11 +422,41 @@ fn check(files: &[PathBuf], show: usize) -> Result<()> {
     Ok(())
 }
 
+/// The assignment file of `cmbench analyze --tokens`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFile {
+    conflicts: Vec<String>,
+}
+
+fn analyze(workload: &str, conflicts: Option<String>, tokens: Option<PathBuf>) -> Result<()> {
+    let given = match tokens {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: TokenFile =
+                toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+            Some(file.conflicts.join(","))
+        }
+        None => conflicts,
+    };
+    let analysis =
+        workloads::invariants::analyze(workload, given.as_deref()).map_err(anyhow::Error::msg)?;
+    print!("{}", analysis.text);
+    anyhow::ensure!(
+        analysis.enough,
+        "the conflicts are not enough to keep {workload}'s invariant"
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(*args),
         Command::Sweep(args) => sweep(*args),
+        Command::Reproduce(args) => reproduce(*args),
+        Command::Report(files) => report(*files),
         Command::Compare {
             old,
             new,
@@ -381,6 +486,17 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
+        Command::Calibrate(args) => sim_commands::calibrate(args),
+        Command::Explore(args) => match sim_commands::explore(args) {
+            Ok(true) => return ExitCode::FAILURE,
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
+        Command::Analyze {
+            workload,
+            conflicts,
+            tokens,
+        } => analyze(&workload, conflicts, tokens),
         Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {
