@@ -185,6 +185,9 @@ struct SweepArgs {
     /// Comma-separated designs, or "all".
     #[arg(long, value_delimiter = ',')]
     designs: Option<Vec<String>>,
+    /// The runtime of every point: live or sim.
+    #[arg(long, value_parser = ["live", "sim"])]
+    runtime: Option<String>,
     /// Override any config field of every point: --set load.duration=5s
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     set: Vec<String>,
@@ -295,6 +298,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let mut overrides = set_overrides(&args.set)?;
     if let Some(d) = &args.designs {
         overrides.push(designs_override(d));
+    }
+    if let Some(r) = &args.runtime {
+        overrides.push(("runtime.kind".into(), format!("{r:?}")));
     }
     let varies = args
         .vary

@@ -166,6 +166,10 @@ pub(crate) struct LineChart {
     pub(crate) panels: Vec<Panel>,
 }
 
+/// A linear y axis starts at zero unless the lowest value is above this
+/// share of the highest.
+const NARROW_BAND: f64 = 0.5;
+
 /// Height of each panel's plotting area.
 const PANEL_HEIGHT: u32 = 330;
 /// Height of the x axis of an upper panel: tick labels, no description
@@ -263,7 +267,10 @@ fn draw_panel<DB: DrawingBackend>(
     let (y0, y1, y_ticks) = match panel.y_scale {
         Scale::Log10 => panel.y_scale.layout(y_lo, y_hi, false, &[]),
         _ => {
-            let (a, b, _) = panel.y_scale.layout(y_lo, y_hi, true, &[]);
+            // Values in a narrow band far from zero would be flat lines on
+            // an axis from zero; the tick labels show where the axis starts.
+            let from_zero = y_lo <= NARROW_BAND * y_hi;
+            let (a, b, _) = panel.y_scale.layout(y_lo, y_hi, from_zero, &[]);
             (a, b, nice_ticks(a, b))
         }
     };
