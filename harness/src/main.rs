@@ -348,10 +348,7 @@ fn reproduce(args: ReproduceArgs) -> Result<()> {
         only: args.only,
         quiet: args.quiet,
     }
-    .run(|dir| {
-        plots::plot_dir(dir)?;
-        Ok(())
-    })?;
+    .run()?;
     println!("{}", path.display());
     Ok(())
 }

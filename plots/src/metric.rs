@@ -29,6 +29,7 @@ pub(crate) fn column_axis(column: &str) -> (String, f64) {
         "server_util_mean" => ("mean server utilisation (busy share)".into(), 1.0),
         "server_util_max" => ("max server utilisation (busy share)".into(), 1.0),
         "queue_peak" => ("peak queue length (messages)".into(), 1.0),
+        "invariant_violations" => ("invariant violations".into(), 1.0),
         other => (other.to_string(), 1.0),
     }
 }
@@ -43,6 +44,7 @@ pub(crate) fn field_axis(field: &str) -> String {
         "workload.keys" => "keys".into(),
         "workload.value_size" => "value size (bytes)".into(),
         "workload.functions_count" => "functions per workflow".into(),
+        "workload.token_fraction" => "fraction of conflicting operations run with tokens".into(),
         other => other.to_string(),
     }
 }

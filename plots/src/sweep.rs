@@ -15,6 +15,8 @@ pub const SWEEP_FILE: &str = "sweep.csv";
 /// The varied field of rate sweeps.
 pub const RATE_FIELD: &str = "load.rate";
 pub const SERVERS_FIELD: &str = "servers";
+/// The share of conflicting operations run with tokens (invariant workloads).
+pub const TOKEN_FIELD: &str = "workload.token_fraction";
 
 /// What a sweep plot shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,6 +371,18 @@ pub fn plot_sweep_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             if table.has_values("cpu_pct") || table.has_values("rss_mb") {
                 plots.push(SweepPlot::new(SweepKind::Resources, field));
             }
+        } else if field == TOKEN_FIELD {
+            // The cost of strength: what tokens cost, and what they buy.
+            let mut plot = SweepPlot::new(SweepKind::Param, field);
+            plot.metrics = [
+                "p50_us",
+                "p99_us",
+                "throughput_wf_s",
+                "invariant_violations",
+            ]
+            .map(String::from)
+            .to_vec();
+            plots.push(plot);
         } else {
             plots.push(SweepPlot::new(SweepKind::Param, field));
         }

@@ -485,7 +485,11 @@ impl<D: Design> Sim<D> {
                 server_util_mean: Some(util_mean),
                 server_util_max: Some(util_max),
                 queue_peak: servers.iter().map(|s| s.queue_peak).max(),
-                cpu_pct: None,
+                // Server 0's modelled core time as a percentage of one core,
+                // in place of the process CPU a live run samples.
+                cpu_pct: servers
+                    .first()
+                    .map(|s| s.busy_us / (window.end - window.start).max(1) as f64 * 100.0),
                 rss_mb: None,
             },
             // Virtual time starts at the epoch, so interval logs are
