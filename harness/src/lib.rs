@@ -16,6 +16,8 @@ pub mod recorder;
 pub mod registry;
 pub mod resources;
 pub mod results;
+pub mod rows;
 pub mod runtime;
+pub mod sim_commands;
 pub mod sweep;
 pub mod tokens;

@@ -18,7 +18,7 @@ pub(crate) fn column_axis(column: &str) -> (String, f64) {
         "throughput_ops_s" => ("throughput (operations/s)".into(), 1.0),
         "offered_wf_s" => ("offered load (workflows/s)".into(), 1.0),
         "cpu_us_per_wf" => ("server CPU per workflow (µs)".into(), 1.0),
-        "cpu_pct" => ("process CPU (% of one core)".into(), 1.0),
+        "cpu_pct" => ("CPU (% of one core)".into(), 1.0),
         "rss_mb" => ("resident memory (MB)".into(), 1.0),
         "hit_ratio" => ("cache hit ratio".into(), 1.0),
         "msgs_per_wf" => ("messages per workflow".into(), 1.0),

@@ -15,18 +15,20 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use workloads::{Workload, stream_seed};
 
 use super::clients::{ClientNet, ClientParams, ClientTask, Generator};
-use super::database::DbServer;
+use super::database::{DbOutcome, DbServer};
 use super::net::{Clock, Delivery, Net, Router};
 use super::node_sends::{NodeNet, NodeSends};
 use super::outcome::{Outcome, lost_writes};
 use super::workflow::workflow_of;
-use crate::config::{HistorySpec, LoadMode, RunConfig};
+use crate::config::{Backend, HistorySpec, LoadMode, RunConfig};
+use crate::emulated_db::EmulatedDb;
 use crate::faults::Faults;
 use crate::history::Record;
 use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
 use crate::resources::Sampler;
+use crate::rows::{RedisRows, RowStore};
 use crate::tokens::{Grant, TokenMsg, TokenService};
 
 /// Everything an actor can receive.
@@ -197,7 +199,39 @@ async fn run_async<D: Design>(
         let inbox = inboxes.next().context("node inbox")?;
         nodes.push(tokio::spawn(node_actor(run.clone(), id, inbox)));
     }
-    let db = tokio::spawn(db_actor(run.clone(), inboxes.next().context("db inbox")?));
+    let db_inbox = inboxes.next().context("db inbox")?;
+    let db = match config.database.backend {
+        Backend::Emulated => {
+            let server = DbServer::new(
+                &run.cluster,
+                run.latency.clone(),
+                run.faults.clone(),
+                window,
+                run.rng(2_000),
+            );
+            tokio::spawn(db_actor(run.clone(), db_inbox, server))
+        }
+        // Redis calls block: the server gets a thread of its own.
+        Backend::Redis => {
+            let rows = RedisRows::connect(
+                &config.database.redis_url,
+                config.servers,
+                config.workload.value_size(),
+            )
+            .context("database.backend = redis")?;
+            let db = EmulatedDb::over(rows, config.servers, config.workload.value_size());
+            let server = DbServer::over(
+                db,
+                Some(Box::new(move || clock.now())),
+                run.latency.clone(),
+                run.faults.clone(),
+                window,
+                run.rng(2_000),
+            );
+            let run = run.clone();
+            tokio::task::spawn_blocking(move || db_thread(run, db_inbox, server))
+        }
+    };
     let mut clients = Vec::new();
     let mut client_inboxes = Vec::new();
     for _ in 0..actors.client_tasks {
@@ -261,7 +295,7 @@ async fn run_async<D: Design>(
         remote_fetches += f.remote_fetches;
         cpu_us += f.cpu_us;
     }
-    let db = db.await.context("the database task failed")?;
+    let db = db.await.context("the database task failed")??;
     let runtime_lag_us = net.mean_lag();
     let run_history_len = run.history_len.load(Ordering::Relaxed);
     let run_traffic = (
@@ -273,8 +307,8 @@ async fn run_async<D: Design>(
     let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
     let keys = config.workload.keys().max(1) as f64;
     let history_truncated = run_history_len > config.history.max_ops;
-    let lost_writes =
-        (config.history.enabled && !history_truncated).then(|| lost_writes(&history, &db.db));
+    let lost_writes = (config.history.enabled && !history_truncated)
+        .then(|| lost_writes(&history, &db.holds_write));
     Ok(Outcome {
         recorder,
         history,
@@ -482,31 +516,52 @@ impl<D: Design> ClientNet<D::Msg> for LiveNet<'_, D> {
     }
 }
 
-/// The emulated database behind its inbox. Returns the reads and writes
-/// that arrived during the measurement window, and the database itself.
-async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> DbServer {
-    let mut server = DbServer::new(
-        &run.cluster,
-        run.latency.clone(),
-        run.faults.clone(),
-        run.window,
-        run.rng(2_000),
-    );
-    let net = &run.net;
+/// The database over memory rows, behind its inbox, until told to stop.
+async fn db_actor<D: Design>(
+    run: Arc<Run<D>>,
+    mut inbox: Inbox<D::Msg>,
+    mut server: DbServer,
+) -> Result<DbOutcome> {
     while let Some(delivery) = inbox.recv().await {
-        let now = net.arrive(delivery.due);
-        let Input::ToDb { from, req } = delivery.item else {
-            if matches!(delivery.item, Input::Stop) {
-                break;
-            }
-            continue;
-        };
-        server.serve(now, from, req, |at, to, reply| {
-            net.send_at(at, to, Input::FromDb(reply));
-        });
-        net.handled();
+        if !db_step(&run, &mut server, delivery)? {
+            break;
+        }
     }
-    server
+    Ok(server.finish())
+}
+
+/// The database over a real backend, on a thread of its own; a backend
+/// error ends the run with that error.
+fn db_thread<D: Design, R: RowStore>(
+    run: Arc<Run<D>>,
+    mut inbox: Inbox<D::Msg>,
+    mut server: DbServer<R>,
+) -> Result<DbOutcome> {
+    while let Some(delivery) = inbox.blocking_recv() {
+        if !db_step(&run, &mut server, delivery)? {
+            break;
+        }
+    }
+    Ok(server.finish())
+}
+
+/// Serves one delivery; false when it says stop.
+fn db_step<D: Design, R: RowStore>(
+    run: &Run<D>,
+    server: &mut DbServer<R>,
+    delivery: Delivery<Input<D::Msg>>,
+) -> Result<bool> {
+    let net = &run.net;
+    let now = net.arrive(delivery.due);
+    let Input::ToDb { from, req } = delivery.item else {
+        return Ok(!matches!(delivery.item, Input::Stop));
+    };
+    let served = server.serve(now, from, req, |at, to, reply| {
+        net.send_at(at, to, Input::FromDb(reply));
+    });
+    net.handled();
+    served?;
+    Ok(true)
 }
 
 /// The token service: one server a `latency.token` hop from every

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use crate::emulated_db::EmulatedDb;
+use impls::Key;
+
 use crate::history::Record;
 use crate::invariants::InvariantLog;
 use crate::recorder::{Recorder, RunFigures};
@@ -39,7 +40,7 @@ pub struct ServerLoad {
 /// Acknowledged writes the database does not hold at the end (write-behind
 /// included): per session, the last write of each key must be there;
 /// earlier ones may be overwritten inside a transaction that buffers writes.
-pub fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
+pub fn lost_writes(history: &[Record], holds_write: impl Fn(Key, u64) -> bool) -> u64 {
     let mut last: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
     for r in history {
         for (key, tag) in r.written() {
@@ -50,6 +51,6 @@ pub fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
         }
     }
     last.iter()
-        .filter(|&(&(_, key), &(_, tag))| !db.holds_write(key, tag))
+        .filter(|&(&(_, key), &(_, tag))| !holds_write(key, tag))
         .count() as u64
 }
