@@ -61,10 +61,10 @@ fn causal_consistency_alone_overdraws_the_account() {
 fn the_analysed_tokens_keep_the_balance_non_negative() {
     let dir = temp_dir("tokens");
     // No `tokens` entry: every kind runs as the analysis says.
-    let cfg = bank(
-        r#"["causalmesh", "causalmesh-tcc", "hydrocache-con", "faastcc"]"#,
-        "",
-    );
+    // HydroCache hands a successor its predecessors' writes but not their
+    // reads, so a successor's read may still show a state older than theirs
+    // (README, "Tokens at run time"): not asserted here.
+    let cfg = bank(r#"["causalmesh", "causalmesh-tcc", "faastcc"]"#, "");
     let rows = bench::run(&cfg, &dir, true).expect("run succeeds");
     for r in &rows {
         assert!(r.workflows > 100, "{}: {} workflows", r.design, r.workflows);
