@@ -9,23 +9,29 @@ use impls::Design;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::checker::{self, Report};
-use crate::config::{LoadMode, RunConfig};
+use crate::config::{LoadMode, RunConfig, RuntimeKind};
 use crate::history;
+use crate::invariants;
 use crate::recorder::Summary;
 use crate::registry::{self, DesignVisitor};
 use crate::results;
-use crate::runtime::live::{self, LiveOutcome};
+use crate::runtime::outcome::Outcome;
+use crate::runtime::{live, sim};
 
-struct Live<'a> {
+/// Runs one design on the runtime the config names.
+struct RunDesign<'a> {
     config: &'a RunConfig,
     workload: Arc<dyn workloads::Workload>,
     progress: &'a (dyn Fn(f64) + Sync),
 }
 
-impl DesignVisitor for Live<'_> {
-    type Output = Result<LiveOutcome>;
-    fn visit<D: Design>(self) -> Result<LiveOutcome> {
-        live::run::<D>(self.config, self.workload, self.progress)
+impl DesignVisitor for RunDesign<'_> {
+    type Output = Result<Outcome>;
+    fn visit<D: Design>(self) -> Result<Outcome> {
+        match self.config.runtime.kind {
+            RuntimeKind::Live => live::run::<D>(self.config, self.workload, self.progress),
+            RuntimeKind::Sim => sim::run::<D>(self.config, self.workload, self.progress),
+        }
     }
 }
 
@@ -53,7 +59,7 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
     for design in &config.designs {
         let bar = progress_bar(design, quiet);
         let progress = |f: f64| bar.set_position((f * 1000.0) as u64);
-        let visitor = Live {
+        let visitor = RunDesign {
             config,
             workload: workload.clone(),
             progress: &progress,
@@ -67,6 +73,19 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
             );
         }
         let mut summary = outcome.recorder.summary(design, offered, outcome.figures);
+        if let Some(inv) = workload.invariants() {
+            let violations = outcome.invariants.violations(inv);
+            summary.invariant_violations = Some(violations.len() as u64);
+            invariants::write_report(&out.join(format!("{design}.invariants.txt")), &violations)
+                .with_context(|| format!("writing {design}.invariants.txt"))?;
+            if !violations.is_empty() && !quiet {
+                eprintln!(
+                    "{design}: {} invariant violations, e.g. {} (see {design}.invariants.txt)",
+                    violations.len(),
+                    violations[0].what
+                );
+            }
+        }
         results::write_hgrm(
             &out.join(format!("{design}.hgrm")),
             &outcome.recorder.workflow,
@@ -78,6 +97,10 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
             outcome.window_start,
         )
         .with_context(|| format!("writing {design}.hlog"))?;
+        if !outcome.servers.is_empty() {
+            results::write_servers(&out.join(format!("{design}.servers.csv")), &outcome.servers)
+                .with_context(|| format!("writing {design}.servers.csv"))?;
+        }
         if config.history.enabled {
             let mut history = outcome.history;
             // A truncated history misses writes its reads saw: nothing to check.

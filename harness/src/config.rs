@@ -59,6 +59,10 @@ pub struct RunConfig {
     #[serde(default)]
     pub runtime: RuntimeSpec,
     #[serde(default)]
+    pub sim: SimSpec,
+    #[serde(default)]
+    pub database: DatabaseSpec,
+    #[serde(default)]
     pub history: HistorySpec,
     /// Faults to inject, by time and target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -97,6 +101,8 @@ impl Default for RunConfig {
             latency: LatencyProfile::default(),
             options: DesignOptions::default(),
             runtime: RuntimeSpec::default(),
+            sim: SimSpec::default(),
+            database: DatabaseSpec::default(),
             history: HistorySpec::default(),
             faults: Vec::new(),
             beyond_model: false,
@@ -151,10 +157,23 @@ impl Default for LoadSpec {
     }
 }
 
-/// How the live runtime uses this machine.
+/// Which runtime runs the designs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RuntimeKind {
+    /// Real time on tokio, on this machine's cores.
+    #[default]
+    Live,
+    /// Virtual time in a deterministic discrete-event simulator.
+    Sim,
+}
+
+/// How the live runtime uses this machine (`client_tasks` also groups the
+/// simulated clients' links the same way).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RuntimeSpec {
+    pub kind: RuntimeKind,
     /// Tokio worker threads.
     pub workers: usize,
     /// Client tasks the workflows are spread over.
@@ -164,8 +183,61 @@ pub struct RuntimeSpec {
 impl Default for RuntimeSpec {
     fn default() -> Self {
         RuntimeSpec {
+            kind: RuntimeKind::Live,
             workers: 2,
             client_tasks: 2,
+        }
+    }
+}
+
+/// The simulated runtime's machines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimSpec {
+    /// The service-time profile: "default" for the committed one
+    /// (`harness/profiles/default.toml`), or the path of one written by
+    /// `cmbench calibrate`.
+    pub profile: String,
+    /// Cores of each cache server; messages queue when all are busy.
+    pub cores: usize,
+}
+
+impl Default for SimSpec {
+    fn default() -> Self {
+        SimSpec {
+            profile: "default".into(),
+            cores: 8,
+        }
+    }
+}
+
+/// Where the database server keeps its rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// In memory, behind the latency profile's `db_service` (the default).
+    #[default]
+    Emulated,
+    /// A real Redis at `database.redis_url`; its own time replaces
+    /// `db_service` (live runtime only).
+    Redis,
+}
+
+/// The backing database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSpec {
+    pub backend: Backend,
+    /// Emptied (FLUSHDB) before each design's run, as the paper's scripts do
+    /// before each data point.
+    pub redis_url: String,
+}
+
+impl Default for DatabaseSpec {
+    fn default() -> Self {
+        DatabaseSpec {
+            backend: Backend::Emulated,
+            redis_url: "redis://127.0.0.1:6379/".into(),
         }
     }
 }
@@ -292,6 +364,20 @@ impl RunConfig {
                 format!("`{}` cannot name a results folder", self.name),
             ));
         }
+        if self.sim.cores == 0 || self.sim.cores > 1024 {
+            return Err(field_error(
+                "sim.cores",
+                format!("must be between 1 and 1024, got {}", self.sim.cores),
+            ));
+        }
+        if self.database.backend == Backend::Redis && self.runtime.kind != RuntimeKind::Live {
+            return Err(field_error(
+                "database.backend",
+                "redis runs in real time: it needs runtime.kind = \"live\"",
+            ));
+        }
+        crate::runtime::sim::profile::ServiceProfile::load(&self.sim.profile)
+            .map_err(|reason| field_error("sim.profile", reason))?;
         self.faults()?;
         self.workload
             .validate()
@@ -329,6 +415,19 @@ impl RunConfig {
     pub fn to_toml(&self) -> Result<String, ConfigError> {
         toml::to_string(self).map_err(|e| field_error("config", e.to_string()))
     }
+}
+
+/// `FIELD=VALUE` command-line arguments (`--set`) as override pairs for
+/// [`RunConfig::load`].
+pub fn set_overrides(set: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    set.iter()
+        .map(|s| {
+            let (k, v) = s
+                .split_once('=')
+                .ok_or_else(|| field_error(format!("--set {s}"), "expected FIELD=VALUE"))?;
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
 }
 
 /// A command-line value as TOML if it parses as one ("1000", "1.5", "true",
@@ -396,7 +495,9 @@ mod tests {
         assert_eq!(c.load.rate, 250.0);
         assert_eq!(c.load.duration, 3_000_000);
         assert_eq!(c.options.eventual_ttl_us, 100_000);
-        let WorkloadSpec::Micro(m) = &c.workload;
+        let WorkloadSpec::Micro(m) = &c.workload else {
+            panic!("the default workload is micro")
+        };
         assert_eq!(m.zipf, 0.5);
     }
 

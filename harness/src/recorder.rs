@@ -241,6 +241,12 @@ impl Recorder {
             lost_writes: server.lost_writes,
             anomalies: None,
             anomaly_rate: None,
+            cpu_pct: server.cpu_pct,
+            rss_mb: server.rss_mb,
+            server_util_mean: server.server_util_mean,
+            server_util_max: server.server_util_max,
+            queue_peak: server.queue_peak,
+            invariant_violations: None,
         }
     }
 }
@@ -272,6 +278,15 @@ pub struct RunFigures {
     /// Acknowledged writes missing from the database at the end; `None`
     /// without a complete history.
     pub lost_writes: Option<u64>,
+    /// The process's CPU time over the window as a percentage of one core,
+    /// and its mean resident set in MB (live runs; see `resources`).
+    pub cpu_pct: Option<f64>,
+    pub rss_mb: Option<f64>,
+    /// Simulated runtime only: mean and largest busy fraction of a cache
+    /// server's cores over the window, and the longest queue of any server.
+    pub server_util_mean: Option<f64>,
+    pub server_util_max: Option<f64>,
+    pub queue_peak: Option<u64>,
 }
 
 /// One row of `summary.csv`.
@@ -314,6 +329,18 @@ pub struct Summary {
     /// The fraction of workflows (sessions) involved in an anomaly: the
     /// reader of an anomalous read, every session on a cycle.
     pub anomaly_rate: Option<f64>,
+    /// The process's CPU time over the window, % of one core (live runs).
+    pub cpu_pct: Option<f64>,
+    /// The process's mean resident set over the window, MB (live runs).
+    pub rss_mb: Option<f64>,
+    /// Simulated runtime only (empty in live runs): busy fraction of the
+    /// cache servers' cores, mean and largest, and the longest queue.
+    pub server_util_mean: Option<f64>,
+    pub server_util_max: Option<f64>,
+    pub queue_peak: Option<u64>,
+    /// Broken invariants of an invariant workload, in states workflows read
+    /// and in the final state (empty for a workload without an invariant).
+    pub invariant_violations: Option<u64>,
 }
 
 #[cfg(test)]

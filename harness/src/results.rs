@@ -13,6 +13,7 @@ use hdrhistogram::serialization::V2DeflateSerializer;
 use hdrhistogram::serialization::interval_log::IntervalLogWriterBuilder;
 
 use crate::recorder::{INTERVAL_US, Summary};
+use crate::runtime::outcome::ServerLoad;
 
 /// Writes `path` through `fill`, atomically.
 pub fn write_atomically(
@@ -49,6 +50,21 @@ pub fn write_summary(path: &Path, rows: &[Summary]) -> io::Result<()> {
             csv.serialize(row).map_err(io::Error::other)?;
         }
         csv.flush()
+    })
+}
+
+/// Per cache server of a simulated run: `server,utilisation,queue_peak,busy_us`.
+pub fn write_servers(path: &Path, servers: &[ServerLoad]) -> io::Result<()> {
+    write_atomically(path, |w| {
+        writeln!(w, "server,utilisation,queue_peak,busy_us")?;
+        for (i, s) in servers.iter().enumerate() {
+            writeln!(
+                w,
+                "{i},{:.6},{},{:.3}",
+                s.utilisation, s.queue_peak, s.busy_us
+            )?;
+        }
+        Ok(())
     })
 }
 

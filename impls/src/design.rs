@@ -77,15 +77,55 @@ impl FunctionPlan {
     }
 }
 
-/// A workflow: a chain of functions run one after another. Read sets are
-/// known when it starts, as the HydroCache protocols require.
+/// A workflow: stages run one after another, each of one or more functions
+/// that run concurrently, each from the context the previous stage left; the
+/// contexts a stage's functions export are merged before the next stage (the
+/// media application's parallel branches, causalmesh.md §6, §15). Read sets
+/// are known when it starts, as the HydroCache protocols require.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkflowPlan {
     pub index: u64,
     pub functions: Vec<FunctionPlan>,
+    /// How many consecutive functions each stage holds, in order (they sum to
+    /// `functions.len()`); empty for a chain, one function per stage.
+    pub stages: Vec<usize>,
 }
 
 impl WorkflowPlan {
+    /// A chain: every function a stage of its own.
+    pub fn chain(index: u64, functions: Vec<FunctionPlan>) -> WorkflowPlan {
+        WorkflowPlan {
+            index,
+            functions,
+            stages: Vec::new(),
+        }
+    }
+
+    /// The functions of each stage, as index ranges into `functions`.
+    pub fn stage_ranges(&self) -> Vec<std::ops::Range<usize>> {
+        if self.stages.is_empty() {
+            return (0..self.functions.len()).map(|f| f..f + 1).collect();
+        }
+        let mut start = 0;
+        self.stages
+            .iter()
+            .map(|&width| {
+                let range = start..start + width;
+                start += width;
+                range
+            })
+            .collect()
+    }
+
+    /// The function whose context flows into `function`: in a chain the one
+    /// before it; after a parallel stage, that stage's last function (the
+    /// others' contexts are merged into it).
+    pub fn upstream(&self, function: usize) -> Option<usize> {
+        let ranges = self.stage_ranges();
+        let stage = ranges.iter().position(|r| r.contains(&function))?;
+        Some(ranges.get(stage.checked_sub(1)?)?.end - 1)
+    }
+
     pub fn ops(&self) -> usize {
         self.functions.iter().map(|f| f.ops.len()).sum()
     }
@@ -191,6 +231,23 @@ impl<M> Outbox<M> {
 /// Size on the wire, for metadata accounting and bandwidth models.
 pub trait WireSize {
     fn encoded_bytes(&self) -> usize;
+}
+
+/// Names each kind of message, so a simulator can charge every kind its own
+/// service time and a calibration can measure each one.
+pub trait MessageKind {
+    /// Every kind of the vocabulary, in a fixed order.
+    const KINDS: &'static [&'static str];
+
+    /// The position of this message's kind in [`MessageKind::KINDS`].
+    fn kind_index(&self) -> usize;
+
+    fn kind(&self) -> &'static str {
+        Self::KINDS
+            .get(self.kind_index())
+            .copied()
+            .unwrap_or("unknown")
+    }
 }
 
 /// What every design is built from; the runtime needs nothing else.
@@ -355,6 +412,12 @@ pub trait ClientSession: Sized + Send + 'static {
 
     /// Exports the causal context for the workflow's next function.
     fn suspend(self) -> Self::Context;
+
+    /// Joins two causal contexts: parallel branches of one workflow (§6 of
+    /// the CausalMesh reference), or a token's last holder handing its past
+    /// to the next one. A session resumed from the result never reads
+    /// anything older than what either side had seen or written.
+    fn merge_contexts(a: Self::Context, b: Self::Context) -> Self::Context;
 }
 
 /// A cache design: its messages, its server and its client library.
@@ -375,7 +438,7 @@ pub trait Design: 'static {
     /// variant what it simplifies.
     const ABOUT: &'static str;
 
-    type Msg: Clone + Debug + Send + WireSize + 'static;
+    type Msg: Clone + Debug + Send + WireSize + MessageKind + 'static;
     type Server: ServerNode<Msg = Self::Msg>;
     type Client: ClientSession<Msg = Self::Msg>;
 

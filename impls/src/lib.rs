@@ -12,7 +12,7 @@ pub mod version;
 
 pub use clock::VectorClock;
 pub use design::{
-    ClientId, ClientSession, Cluster, Completion, Design, DesignOptions, FunctionPlan, Micros, Op,
-    OpResult, Outbox, Peer, Poll, Served, ServerNode, WireSize, WorkflowPlan,
+    ClientId, ClientSession, Cluster, Completion, Design, DesignOptions, FunctionPlan, MessageKind,
+    Micros, Op, OpResult, Outbox, Peer, Poll, Served, ServerNode, WireSize, WorkflowPlan,
 };
 pub use version::{Deps, Key, NodeId, Register, Registers, Value, Version};

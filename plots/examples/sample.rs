@@ -5,11 +5,44 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "../tests/sweep_support/mod.rs"]
+mod sweep_support;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use support::Design;
+
+/// A rate sweep and a server sweep of made-up designs under `dir`.
+fn sweeps(dir: &std::path::Path) -> Result<Vec<PathBuf>, String> {
+    let loaded = |name, per_server, p50_us| sweep_support::Loaded {
+        name,
+        per_server,
+        p50_us,
+    };
+    let designs = [
+        loaded("causalmesh", 900.0, 3_000.0),
+        loaded("causalmesh-tcc", 800.0, 3_300.0),
+        loaded("hydrocache-con", 500.0, 4_500.0),
+        loaded("hydrocache-opt", 600.0, 4_000.0),
+        loaded("faastcc", 550.0, 4_200.0),
+        loaded("eventual", 1_000.0, 2_800.0),
+        loaded("nocache", 300.0, 7_000.0),
+    ];
+    let rates: Vec<f64> = (1..=12).map(|i| f64::from(i) * 500.0).collect();
+    let servers = [2.0, 4.0, 8.0, 16.0, 32.0, 64.0];
+    let mut written = Vec::new();
+    for (name, field, values, rate) in [
+        ("rate-sweep", "load.rate", &rates[..], 0.0),
+        ("servers-sweep", "servers", &servers[..], 100_000.0),
+    ] {
+        let sweep = dir.join(name);
+        sweep_support::write_sweep(&sweep, field, values, rate, &designs)
+            .map_err(|e| format!("cannot write {}: {e}", sweep.display()))?;
+        written.extend(plots::plot_dir(&sweep).map_err(|e| e.to_string())?);
+    }
+    Ok(written)
+}
 
 fn main() -> ExitCode {
     let dir = std::env::args_os()
@@ -37,7 +70,11 @@ fn main() -> ExitCode {
     ];
     let result = support::write_run(&dir, &designs)
         .map_err(|e| format!("cannot write sample inputs to {}: {e}", dir.display()))
-        .and_then(|()| plots::plot_run(&dir).map_err(|e| e.to_string()));
+        .and_then(|()| plots::plot_run(&dir).map_err(|e| e.to_string()))
+        .and_then(|mut written| {
+            written.extend(sweeps(&dir)?);
+            Ok(written)
+        });
     match result {
         Ok(written) => {
             for path in written {

@@ -3,8 +3,13 @@
 //! [`plot_run`] reads the folder's `summary.csv` and `<design>.hgrm` files and
 //! writes, next to them, PNG and SVG versions of:
 //! - `latency`: p50 / p99 / p99.9 workflow latency per design,
+//! - `latency_whiskers`: a p50 bar with a p99 whisker per design,
 //! - `throughput`: workflows per second per design,
 //! - `latency_cdf`: latency percentile curves, for designs with a `.hgrm`.
+//!
+//! [`plot_sweep_all`] draws the plots of a sweep folder (`sweep.csv`), and
+//! [`plot_sweep`] one named kind of them ([`SweepPlot`]); [`plot_dir`] picks
+//! between a run and a sweep.
 //!
 //! A design has the same colour and marker in every plot ([`design_style`]).
 
@@ -15,9 +20,12 @@ mod cdf;
 mod error;
 mod font;
 mod legend;
+mod lines;
+mod metric;
 mod read;
 mod render;
 mod style;
+mod sweep;
 mod text;
 mod theme;
 
@@ -26,6 +34,7 @@ use std::path::{Path, PathBuf};
 pub use error::PlotError;
 pub use read::{PercentilePoint, SummaryRow, hgrm_path, read_hgrm, read_summary};
 pub use style::{DesignStyle, Marker, Shape, design_style};
+pub use sweep::{SWEEP_FILE, SweepKind, SweepPlot, plot_sweep, plot_sweep_all};
 
 /// Name of the per-design results table inside a run folder.
 pub const SUMMARY_FILE: &str = "summary.csv";
@@ -47,6 +56,11 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
     written.extend(render::save(&bars::latency(&run, &rows), dir, "latency")?);
     written.extend(render::save(
+        &bars::latency_whiskers(&run, &rows),
+        dir,
+        "latency_whiskers",
+    )?);
+    written.extend(render::save(
         &bars::throughput(&run, &rows),
         dir,
         "throughput",
@@ -56,6 +70,15 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         written.extend(render::save(&chart, dir, "latency_cdf")?);
     }
     Ok(written)
+}
+
+/// Plots a sweep folder (one holding sweep.csv) or a run folder.
+pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    if dir.join(SWEEP_FILE).is_file() {
+        plot_sweep_all(dir)
+    } else {
+        plot_run(dir)
+    }
 }
 
 /// The folder's own name for plot titles, resolving paths like `.`.

@@ -21,8 +21,10 @@ pub struct Micro {
 }
 
 impl Micro {
-    pub fn new(spec: MicroSpec, servers: usize, seed: u64) -> Result<Micro, SpecError> {
+    pub fn new(mut spec: MicroSpec, servers: usize, seed: u64) -> Result<Micro, SpecError> {
         spec.validate()?;
+        spec.functions = spec.chain();
+        spec.functions_count = 0;
         if servers == 0 {
             return Err(SpecError::new(
                 "servers",
@@ -137,7 +139,7 @@ impl Workload for Micro {
                 FunctionPlan { node: here, ops }
             })
             .collect();
-        WorkflowPlan { index, functions }
+        WorkflowPlan::chain(index, functions)
     }
 }
 
@@ -148,6 +150,18 @@ mod tests {
     use super::*;
     use crate::placement::Placement;
     use crate::spec::FunctionSpec;
+
+    #[test]
+    fn functions_count_repeats_the_functions_in_turn() {
+        let spec = MicroSpec {
+            functions: vec![FunctionSpec::new(2, 1)],
+            functions_count: 7,
+            ..MicroSpec::default()
+        };
+        let w = Micro::new(spec, 3, 1).unwrap().workflow(4);
+        assert_eq!(w.functions.len(), 7);
+        assert!(w.functions.iter().all(|f| f.ops.len() == 3));
+    }
 
     #[test]
     fn default_is_the_papers_micro_benchmark() {

@@ -40,9 +40,9 @@ mod tests {
 
     #[test]
     fn retries_write_new_values_of_the_same_shape() {
-        let plan = WorkflowPlan {
-            index: 5,
-            functions: vec![FunctionPlan {
+        let plan = WorkflowPlan::chain(
+            5,
+            vec![FunctionPlan {
                 node: 0,
                 ops: vec![
                     Op::Write(1, Value::tagged(value_tag(5, 0, 1), 16)),
@@ -52,7 +52,7 @@ mod tests {
                     },
                 ],
             }],
-        };
+        );
         let retry = retagged(&plan, 1);
         let tags = |p: &WorkflowPlan| -> Vec<u64> {
             p.functions[0]

@@ -3,8 +3,12 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::invariants::encoding::VALUE_SIZE;
+use crate::invariants::{App, InvariantSpec, Invariants};
+pub use crate::media_spec::MediaSpec;
 use crate::placement::Placement;
 use crate::plan::OP_BITS;
+pub use crate::visibility::VisibilitySpec;
 
 /// A config value that cannot run, with the field it came from.
 #[derive(Debug, Error, PartialEq)]
@@ -27,6 +31,11 @@ impl SpecError {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum WorkloadSpec {
     Micro(MicroSpec),
+    Media(MediaSpec),
+    Visibility(VisibilitySpec),
+    Bank(InvariantSpec),
+    Auction(InvariantSpec),
+    Registry(InvariantSpec),
 }
 
 impl Default for WorkloadSpec {
@@ -40,18 +49,33 @@ impl WorkloadSpec {
     pub fn keys(&self) -> u64 {
         match self {
             WorkloadSpec::Micro(m) => m.keys,
+            WorkloadSpec::Media(m) => m.layout().keys(),
+            WorkloadSpec::Visibility(v) => v.keys,
+            WorkloadSpec::Bank(s) => Invariants::keys(App::Bank, s),
+            WorkloadSpec::Auction(s) => Invariants::keys(App::Auction, s),
+            WorkloadSpec::Registry(s) => Invariants::keys(App::Registry, s),
         }
     }
 
     pub fn value_size(&self) -> usize {
         match self {
             WorkloadSpec::Micro(m) => m.value_size,
+            WorkloadSpec::Media(m) => m.value_size,
+            WorkloadSpec::Visibility(v) => v.value_size,
+            WorkloadSpec::Bank(_) | WorkloadSpec::Auction(_) | WorkloadSpec::Registry(_) => {
+                VALUE_SIZE
+            }
         }
     }
 
     pub fn validate(&self) -> Result<(), SpecError> {
         match self {
             WorkloadSpec::Micro(m) => m.validate(),
+            WorkloadSpec::Media(m) => m.validate(),
+            WorkloadSpec::Visibility(v) => v.validate(),
+            WorkloadSpec::Bank(s) => s.validate(App::Bank.kinds()),
+            WorkloadSpec::Auction(s) => s.validate(App::Auction.kinds()),
+            WorkloadSpec::Registry(s) => s.validate(App::Registry.kinds()),
         }
     }
 }
@@ -69,6 +93,10 @@ pub struct MicroSpec {
     pub value_size: usize,
     /// The workflow's functions, in order.
     pub functions: Vec<FunctionSpec>,
+    /// When above 0, the workflow has this many functions, `functions`
+    /// repeated in turn: one field to sweep workflow length over (the
+    /// paper's 3 to 10 functions of 2 reads and 1 write).
+    pub functions_count: u32,
     pub placement: Placement,
     pub order: OpOrder,
 }
@@ -84,6 +112,7 @@ impl Default for MicroSpec {
                 FunctionSpec::new(2, 0),
                 FunctionSpec::new(0, 1),
             ],
+            functions_count: 0,
             placement: Placement::Uniform,
             order: OpOrder::ReadsFirst,
         }
@@ -151,6 +180,19 @@ pub enum OpOrder {
 }
 
 impl MicroSpec {
+    /// The workflow's functions with `functions_count` applied.
+    pub fn chain(&self) -> Vec<FunctionSpec> {
+        if self.functions_count == 0 {
+            return self.functions.clone();
+        }
+        self.functions
+            .iter()
+            .cycle()
+            .take(self.functions_count as usize)
+            .copied()
+            .collect()
+    }
+
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.keys == 0 {
             return Err(SpecError::new("keys", "must be at least 1"));
@@ -178,7 +220,7 @@ impl MicroSpec {
             ));
         }
         let ops: u64 = self
-            .functions
+            .chain()
             .iter()
             .map(|f| u64::from(f.reads) + u64::from(f.writes))
             .sum();

@@ -2,29 +2,34 @@
 //! as tokio tasks in one process, in real time, with every link's latency
 //! injected by the delay line.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use impls::db::{DbReply, DbRequest};
-use impls::{
-    ClientId, ClientSession, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode, WireSize,
-};
+use impls::{ClientId, ClientSession, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use workloads::{Workload, stream_seed};
 
-use super::net::{Clock, Delivery, Links, Net, Router};
-use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
-use crate::config::{HistorySpec, LoadMode, RunConfig};
+use super::clients::{ClientNet, ClientParams, ClientTask, Generator};
+use super::database::{DbOutcome, DbServer};
+use super::net::{Clock, Delivery, Net, Router};
+use super::node_sends::{NodeNet, NodeSends};
+use super::outcome::{Outcome, lost_writes};
+use super::workflow::workflow_of;
+use crate::config::{Backend, HistorySpec, LoadMode, RunConfig};
 use crate::emulated_db::EmulatedDb;
-use crate::faults::{Faults, LinkClass};
+use crate::faults::Faults;
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
+use crate::resources::Sampler;
+use crate::rows::{RedisRows, RowStore};
+use crate::tokens::{Grant, TokenMsg, TokenService};
 
 /// Everything an actor can receive.
 pub enum Input<M> {
@@ -55,25 +60,21 @@ pub enum Input<M> {
     FunctionStart(ClientId),
     /// To a client task: open-loop workflow `index` is due.
     StartWorkflow(u64),
+    /// To the token service.
+    Token(TokenMsg),
+    /// To a client task: the workflow holds one more token and joins `ctx`
+    /// (the design's causal context).
+    TokenGrant {
+        workflow: u64,
+        ctx: Box<dyn std::any::Any + Send>,
+    },
     Stop,
 }
 
 type Inbox<M> = UnboundedReceiver<Delivery<Input<M>>>;
 
-/// What one design's live run measured.
-pub struct LiveOutcome {
-    pub recorder: Recorder,
-    /// The operations of the run, if recorded.
-    pub history: Vec<Record>,
-    /// The history hit its size limit.
-    pub history_truncated: bool,
-    pub figures: RunFigures,
-    pub window_start: SystemTime,
-    /// False when the drain deadline passed with messages still in flight.
-    pub quiesced: bool,
-}
-
-/// Actor numbering: nodes `0..n`, then the database, then the client tasks.
+/// Actor numbering: nodes `0..n`, then the database, then the client tasks,
+/// then the token service.
 #[derive(Clone, Copy)]
 struct Actors {
     servers: usize,
@@ -87,8 +88,11 @@ impl Actors {
     fn client_task(&self, client: ClientId) -> usize {
         self.servers + 1 + (workflow_of(client) % self.client_tasks as u64) as usize
     }
-    fn count(&self) -> usize {
+    fn token_service(&self) -> usize {
         self.servers + 1 + self.client_tasks
+    }
+    fn count(&self) -> usize {
+        self.servers + 2 + self.client_tasks
     }
 }
 
@@ -122,16 +126,6 @@ impl<D: Design> Run<D> {
         Xoshiro256PlusPlus::seed_from_u64(stream_seed(self.seed, stream))
     }
 
-    /// The delay of a message sent on `class` at `now`, spikes included.
-    fn delay(&self, class: LinkClass, now: Micros, rng: &mut Xoshiro256PlusPlus) -> Micros {
-        let base = match class {
-            LinkClass::ClientNode => &self.latency.client_node,
-            LinkClass::NodeNode => &self.latency.node_node,
-            LinkClass::NodeDb => &self.latency.node_db,
-        };
-        base.sample(rng) + self.faults.extra_delay(class, now, rng)
-    }
-
     /// Counts a message of `bytes` sent at `now`.
     fn count(&self, now: Micros, bytes: usize) {
         if self.window.contains(now) {
@@ -149,7 +143,7 @@ pub fn run<D: Design>(
     config: &RunConfig,
     workload: Arc<dyn Workload>,
     progress: &(dyn Fn(f64) + Sync),
-) -> Result<LiveOutcome> {
+) -> Result<Outcome> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.runtime.workers)
         .enable_time()
@@ -162,7 +156,7 @@ async fn run_async<D: Design>(
     config: &RunConfig,
     workload: Arc<dyn Workload>,
     progress: &(dyn Fn(f64) + Sync),
-) -> Result<LiveOutcome> {
+) -> Result<Outcome> {
     let actors = Actors {
         servers: config.servers,
         client_tasks: config.runtime.client_tasks,
@@ -178,6 +172,7 @@ async fn run_async<D: Design>(
         start: load.warmup,
         end: load.warmup + load.duration,
     };
+    let sampler = Sampler::start(clock.instant(0), window);
     let run = Arc::new(Run::<D> {
         net: net.clone(),
         actors,
@@ -204,10 +199,49 @@ async fn run_async<D: Design>(
         let inbox = inboxes.next().context("node inbox")?;
         nodes.push(tokio::spawn(node_actor(run.clone(), id, inbox)));
     }
-    let db = tokio::spawn(db_actor(run.clone(), inboxes.next().context("db inbox")?));
+    let db_inbox = inboxes.next().context("db inbox")?;
+    let db = match config.database.backend {
+        Backend::Emulated => {
+            let server = DbServer::new(
+                &run.cluster,
+                run.latency.clone(),
+                run.faults.clone(),
+                window,
+                run.rng(2_000),
+            );
+            tokio::spawn(db_actor(run.clone(), db_inbox, server))
+        }
+        // Redis calls block: the server gets a thread of its own.
+        Backend::Redis => {
+            let rows = RedisRows::connect(
+                &config.database.redis_url,
+                config.servers,
+                config.workload.value_size(),
+            )
+            .context("database.backend = redis")?;
+            let db = EmulatedDb::over(rows, config.servers, config.workload.value_size());
+            let server = DbServer::over(
+                db,
+                Some(Box::new(move || clock.now())),
+                run.latency.clone(),
+                run.faults.clone(),
+                window,
+                run.rng(2_000),
+            );
+            let run = run.clone();
+            tokio::task::spawn_blocking(move || db_thread(run, db_inbox, server))
+        }
+    };
     let mut clients = Vec::new();
-    for task in 0..actors.client_tasks {
-        let inbox = inboxes.next().context("client inbox")?;
+    let mut client_inboxes = Vec::new();
+    for _ in 0..actors.client_tasks {
+        client_inboxes.push(inboxes.next().context("client inbox")?);
+    }
+    let tokens = tokio::spawn(token_actor(
+        run.clone(),
+        inboxes.next().context("token service inbox")?,
+    ));
+    for (task, inbox) in client_inboxes.into_iter().enumerate() {
         let generator = Generator::new(&config.load, task, actors.client_tasks);
         clients.push(tokio::spawn(client_actor(
             run.clone(),
@@ -226,11 +260,13 @@ async fn run_async<D: Design>(
     };
     let mut recorder = Recorder::new(window);
     let mut history = Vec::new();
+    let mut invariants = InvariantLog::default();
     let gather = async {
         for c in clients {
-            let (r, h) = c.await.context("a client task failed")?;
+            let (r, h, i) = c.await.context("a client task failed")?;
             recorder.merge(&r);
             history.extend(h);
+            invariants.merge(i);
         }
         anyhow::Ok(())
     };
@@ -239,6 +275,7 @@ async fn run_async<D: Design>(
         _ = ticker => {}
     }
     progress(1.0);
+    let usage = sampler.finish();
 
     // Let write-behind and propagation finish before reading the servers:
     // nothing new starts, so only a protocol that never settles takes long.
@@ -247,9 +284,10 @@ async fn run_async<D: Design>(
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     let quiesced = net.in_flight() <= 0;
-    for actor in 0..actors.db() + 1 {
+    for actor in (0..actors.db() + 1).chain([actors.token_service()]) {
         net.send_now(actor, Input::Stop);
     }
+    tokens.await.context("the token service failed")?;
     let (mut metadata, mut remote_fetches, mut cpu_us) = (0u64, 0u64, 0f64);
     for n in nodes {
         let f = n.await.context("a node task failed")?;
@@ -257,7 +295,7 @@ async fn run_async<D: Design>(
         remote_fetches += f.remote_fetches;
         cpu_us += f.cpu_us;
     }
-    let (db_reads, db_writes, db) = db.await.context("the database task failed")?;
+    let db = db.await.context("the database task failed")??;
     let runtime_lag_us = net.mean_lag();
     let run_history_len = run.history_len.load(Ordering::Relaxed);
     let run_traffic = (
@@ -269,15 +307,15 @@ async fn run_async<D: Design>(
     let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
     let keys = config.workload.keys().max(1) as f64;
     let history_truncated = run_history_len > config.history.max_ops;
-    let lost_writes =
-        (config.history.enabled && !history_truncated).then(|| lost_writes(&history, &db));
-    Ok(LiveOutcome {
+    let lost_writes = (config.history.enabled && !history_truncated)
+        .then(|| lost_writes(&history, &db.holds_write));
+    Ok(Outcome {
         recorder,
         history,
         history_truncated,
         figures: RunFigures {
-            db_reads,
-            db_writes,
+            db_reads: db.reads,
+            db_writes: db.writes,
             metadata_bytes_per_key: metadata as f64 / (keys * config.servers as f64),
             runtime_lag_us,
             lost_writes,
@@ -285,28 +323,15 @@ async fn run_async<D: Design>(
             server_cpu_us: cpu_us,
             msgs: run_traffic.0,
             bytes: run_traffic.1,
+            cpu_pct: usage.cpu_pct,
+            rss_mb: usage.rss_mb,
+            ..RunFigures::default()
         },
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
+        servers: Vec::new(),
+        invariants,
     })
-}
-
-/// Acknowledged writes the database does not hold at the end (write-behind
-/// included): per session, the last write of each key must be there;
-/// earlier ones may be overwritten inside a transaction that buffers writes.
-fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
-    let mut last: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
-    for r in history {
-        for (key, tag) in r.written() {
-            let seen = last.entry((r.session, key)).or_insert((r.seq, tag));
-            if r.seq >= seen.0 {
-                *seen = (r.seq, tag);
-            }
-        }
-    }
-    last.iter()
-        .filter(|&(&(_, key), &(_, tag))| !db.holds_write(key, tag))
-        .count() as u64
 }
 
 /// How long the end of a run waits for messages in flight to settle.
@@ -328,12 +353,7 @@ async fn node_actor<D: Design>(
 ) -> NodeFigures {
     let mut server = D::server(id, &run.cluster);
     let mut crashes = run.faults.crashes(id);
-    let mut node = NodeState {
-        id,
-        rng: run.rng(1_000 + id as u64),
-        links: Links::default(),
-        remote_clients: HashMap::new(),
-    };
+    let mut node = NodeSends::new(id, run.rng(1_000 + id as u64));
     let mut out = Outbox::default();
     let net = &run.net;
     let window = run.window;
@@ -344,7 +364,13 @@ async fn node_actor<D: Design>(
         net.tick_at(start + every, id, Input::Tick);
     }
     loop {
-        node.flush(&run, net.clock.now(), &mut out);
+        node.flush(
+            &run.latency,
+            &run.faults,
+            &mut LiveNet { run: &run },
+            net.clock.now(),
+            &mut out,
+        );
         let Some(delivery) = inbox.recv().await else {
             break;
         };
@@ -420,297 +446,147 @@ fn thread_cpu_ns() -> u64 {
     }
 }
 
-/// A node's sending side.
-struct NodeState {
-    id: NodeId,
-    rng: Xoshiro256PlusPlus,
-    links: Links,
-    /// Whether each client's latest message came from another machine: its
-    /// replies cross the same network.
-    remote_clients: HashMap<ClientId, bool>,
+/// A live actor's view of the network, for the shared client and node code.
+struct LiveNet<'a, D: Design> {
+    run: &'a Run<D>,
 }
 
-/// Past this many clients remembered, the oldest knowledge is dropped (a
-/// late reply then takes the local link).
-const REMEMBERED_CLIENTS: usize = 1 << 20;
-
-impl NodeState {
-    fn remember(&mut self, client: ClientId, remote: bool) {
-        if self.remote_clients.len() >= REMEMBERED_CLIENTS {
-            self.remote_clients.clear();
-        }
-        self.remote_clients.insert(client, remote);
+impl<D: Design> NodeNet<D::Msg> for LiveNet<'_, D> {
+    fn to_node(&mut self, at: Micros, to: NodeId, from: NodeId, msg: D::Msg) {
+        let input = Input::FromPeer {
+            from: Peer::Node(from),
+            msg,
+            remote: true,
+        };
+        self.run.net.send_at(at, to, input);
     }
 
-    fn flush<D: Design>(&mut self, run: &Run<D>, now: Micros, out: &mut Outbox<D::Msg>) {
-        for (to, msg) in out.sends.drain(..) {
-            run.count(now, msg.encoded_bytes());
-            match to {
-                Peer::Node(n) => {
-                    let delay = run.delay(LinkClass::NodeNode, now, &mut self.rng);
-                    // A reordering fault lets this message overtake earlier ones.
-                    let at = if run.faults.reordering(now) {
-                        now + delay
-                    } else {
-                        self.links.schedule(n, now, delay)
-                    };
-                    run.net.send_at(
-                        at,
-                        n,
-                        Input::FromPeer {
-                            from: Peer::Node(self.id),
-                            msg,
-                            remote: true,
-                        },
-                    );
-                }
-                Peer::Client(client) => {
-                    let task = run.actors.client_task(client);
-                    let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
-                    let class = LinkClass::to_client(remote);
-                    let at = self
-                        .links
-                        .schedule(task, now, run.delay(class, now, &mut self.rng));
-                    run.net.send_at(
-                        at,
-                        task,
-                        Input::Reply {
-                            client,
-                            from: self.id,
-                            msg,
-                        },
-                    );
-                }
-            }
-        }
-        for req in out.db.drain(..) {
-            run.count(now, req.encoded_bytes());
-            let db = run.actors.db();
-            let at = self
-                .links
-                .schedule(db, now, run.delay(LinkClass::NodeDb, now, &mut self.rng));
-            run.net.send_at(at, db, Input::ToDb { from: self.id, req });
-        }
+    fn to_client(&mut self, at: Micros, client: ClientId, from: NodeId, msg: D::Msg) {
+        let task = self.run.actors.client_task(client);
+        let input = Input::Reply { client, from, msg };
+        self.run.net.send_at(at, task, input);
+    }
+
+    fn to_db(&mut self, at: Micros, from: NodeId, req: DbRequest) {
+        self.run
+            .net
+            .send_at(at, self.run.actors.db(), Input::ToDb { from, req });
+    }
+
+    fn client_link(&self, client: ClientId) -> usize {
+        self.run.actors.client_task(client)
+    }
+
+    fn db_link(&self) -> usize {
+        self.run.actors.db()
+    }
+
+    fn count(&mut self, now: Micros, bytes: usize) {
+        self.run.count(now, bytes);
     }
 }
 
-/// The emulated database: one request at a time, each taking the service
-/// time, so requests queue when it is busy. Returns the reads and writes that
-/// arrived during the measurement window, and the database itself.
-async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> (u64, u64, EmulatedDb) {
-    let cluster = &run.cluster;
-    let mut db = EmulatedDb::preloaded(cluster.keys, cluster.servers, cluster.value_size);
-    let mut rng = run.rng(2_000);
-    let mut links = Links::default();
-    let mut busy_until: Micros = 0;
-    let (mut reads, mut writes) = (0, 0);
-    let mut replies = Vec::new();
+impl<D: Design> ClientNet<D::Msg> for LiveNet<'_, D> {
+    fn to_node(&mut self, at: Micros, node: NodeId, client: ClientId, msg: D::Msg, remote: bool) {
+        let input = Input::FromPeer {
+            from: Peer::Client(client),
+            msg,
+            remote,
+        };
+        self.run.net.send_at(at, node, input);
+    }
+
+    fn function_start(&mut self, at: Micros, client: ClientId) {
+        let task = self.run.actors.client_task(client);
+        self.run.net.send_at(at, task, Input::FunctionStart(client));
+    }
+
+    fn count(&mut self, now: Micros, bytes: usize) {
+        self.run.count(now, bytes);
+    }
+
+    fn to_tokens(&mut self, at: Micros, msg: TokenMsg) {
+        let service = self.run.actors.token_service();
+        self.run.net.send_at(at, service, Input::Token(msg));
+    }
+
+    fn admit_history(&mut self, records: u64) -> bool {
+        self.run.history_len.fetch_add(records, Ordering::Relaxed) + records
+            <= self.run.history.max_ops
+    }
+}
+
+/// The database over memory rows, behind its inbox, until told to stop.
+async fn db_actor<D: Design>(
+    run: Arc<Run<D>>,
+    mut inbox: Inbox<D::Msg>,
+    mut server: DbServer,
+) -> Result<DbOutcome> {
+    while let Some(delivery) = inbox.recv().await {
+        if !db_step(&run, &mut server, delivery)? {
+            break;
+        }
+    }
+    Ok(server.finish())
+}
+
+/// The database over a real backend, on a thread of its own; a backend
+/// error ends the run with that error.
+fn db_thread<D: Design, R: RowStore>(
+    run: Arc<Run<D>>,
+    mut inbox: Inbox<D::Msg>,
+    mut server: DbServer<R>,
+) -> Result<DbOutcome> {
+    while let Some(delivery) = inbox.blocking_recv() {
+        if !db_step(&run, &mut server, delivery)? {
+            break;
+        }
+    }
+    Ok(server.finish())
+}
+
+/// Serves one delivery; false when it says stop.
+fn db_step<D: Design, R: RowStore>(
+    run: &Run<D>,
+    server: &mut DbServer<R>,
+    delivery: Delivery<Input<D::Msg>>,
+) -> Result<bool> {
+    let net = &run.net;
+    let now = net.arrive(delivery.due);
+    let Input::ToDb { from, req } = delivery.item else {
+        return Ok(!matches!(delivery.item, Input::Stop));
+    };
+    let served = server.serve(now, from, req, |at, to, reply| {
+        net.send_at(at, to, Input::FromDb(reply));
+    });
+    net.handled();
+    served?;
+    Ok(true)
+}
+
+/// The token service: one server a `latency.token` hop from every
+/// workflow, driving the pure [`TokenService`] with the design's contexts.
+async fn token_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) {
+    let mut service = TokenService::new(D::Client::merge_contexts);
+    let mut rng = run.rng(4_000);
     let net = &run.net;
     while let Some(delivery) = inbox.recv().await {
         let now = net.arrive(delivery.due);
-        let Input::ToDb { from, req } = delivery.item else {
-            if matches!(delivery.item, Input::Stop) {
-                break;
-            }
-            continue;
+        let grants = match delivery.item {
+            Input::Token(msg) => service.handle(msg),
+            Input::Stop => break,
+            _ => Vec::new(),
         };
-        let (r0, w0) = (db.reads, db.writes);
-        db.handle(now, from, req, &mut replies);
-        if run.window.contains(now) {
-            reads += db.reads - r0;
-            writes += db.writes - w0;
-        }
-        // An unavailable database serves nothing until it is back.
-        let start = busy_until.max(run.faults.db_available_from(now));
-        busy_until =
-            start + run.latency.db_service.sample(&mut rng) + run.faults.db_extra(now, &mut rng);
-        for (to, reply) in replies.drain(..) {
-            let at = links.schedule(
-                to,
-                busy_until,
-                run.delay(LinkClass::NodeDb, busy_until, &mut rng),
-            );
-            net.send_at(at, to, Input::FromDb(reply));
+        for Grant { holder, ctx, .. } in grants {
+            let at = now + run.latency.token.sample(&mut rng);
+            let grant = Input::TokenGrant {
+                workflow: holder,
+                ctx: Box::new(ctx),
+            };
+            net.send_at(at, run.actors.client_task(holder), grant);
         }
         net.handled();
     }
-    (reads, writes, db)
-}
-
-/// When workflows start: open loop at a fixed rate (each client task takes
-/// every k-th workflow), or closed loop with a fixed number in flight.
-struct Generator {
-    mode: LoadMode,
-    /// Open loop: microseconds between intended starts, over all tasks.
-    period: f64,
-    next_index: u64,
-    stride: u64,
-    /// Closed loop: this task's share of the concurrency.
-    slots: u32,
-}
-
-impl Generator {
-    fn new(load: &crate::config::LoadSpec, task: usize, tasks: usize) -> Generator {
-        let tasks32 = tasks as u32;
-        Generator {
-            mode: load.mode,
-            period: 1e6 / load.rate,
-            next_index: task as u64,
-            stride: tasks as u64,
-            slots: load.concurrency / tasks32
-                + u32::from((task as u32) < load.concurrency % tasks32),
-        }
-    }
-
-    fn intended_start(&self, index: u64) -> Micros {
-        (index as f64 * self.period) as Micros
-    }
-
-    fn take_index(&mut self) -> u64 {
-        let i = self.next_index;
-        self.next_index += self.stride;
-        i
-    }
-}
-
-struct ClientTask<D: Design> {
-    run: Arc<Run<D>>,
-    workload: Arc<dyn Workload>,
-    /// Workflows in flight by index; each knows its current session id.
-    workflows: HashMap<u64, WorkflowRun<D::Client>>,
-    recorder: Recorder,
-    rng: Xoshiro256PlusPlus,
-    links: Links,
-    fx: Effects<D::Msg>,
-    history: Vec<Record>,
-}
-
-impl<D: Design> ClientTask<D> {
-    fn start_workflow(&mut self, index: u64, intended_start: Micros, now: Micros) {
-        let plan = self.workload.workflow(index);
-        let run = WorkflowRun::new(
-            plan,
-            intended_start,
-            self.run.max_retries,
-            self.run.history.enabled,
-        );
-        let id = run.id;
-        self.workflows.insert(index, run);
-        self.dispatch(id, now);
-    }
-
-    /// The serverless runtime invokes the workflow's next function.
-    fn dispatch(&mut self, client: ClientId, now: Micros) {
-        let dispatch = if self.run.faults.fast_migration(now) {
-            0
-        } else {
-            self.run.latency.dispatch.sample(&mut self.rng)
-        };
-        let at = now + dispatch;
-        self.run.net.send_at(
-            at,
-            self.run.actors.client_task(client),
-            Input::FunctionStart(client),
-        );
-    }
-
-    /// Returns true when a workflow finished or gave up.
-    fn handle(&mut self, input: Input<D::Msg>, now: Micros) -> bool {
-        let (client, here, progress) = match input {
-            Input::FunctionStart(client) => {
-                let Some(wf) = current(&mut self.workflows, client) else {
-                    return false;
-                };
-                (
-                    client,
-                    wf.node(),
-                    wf.start_function(now, &self.run.cluster, &mut self.fx),
-                )
-            }
-            Input::Reply { client, from, msg } => {
-                let Some(wf) = current(&mut self.workflows, client) else {
-                    return false;
-                };
-                (client, wf.node(), wf.on_reply(now, from, msg, &mut self.fx))
-            }
-            _ => return false,
-        };
-        let index = workflow_of(client);
-        let Some(wf) = self.workflows.get(&index) else {
-            return false;
-        };
-        let (start, next_id) = (wf.intended_start, wf.id);
-        for (latency, is_read, served) in self.fx.completed.drain(..) {
-            self.recorder.op_done(start, now, latency, is_read, served);
-        }
-        if !self.fx.history.is_empty() {
-            let n = self.fx.history.len() as u64;
-            // Past the limit the history stops growing, whole attempts at a time.
-            if self.run.history_len.fetch_add(n, Ordering::Relaxed) + n <= self.run.history.max_ops
-            {
-                self.history.append(&mut self.fx.history);
-            } else {
-                self.fx.history.clear();
-            }
-        }
-        for (node, msg) in self.fx.sends.drain(..) {
-            // A function talks to its own node over loopback; anything else
-            // (the scheduler's prepares, a remote cache) crosses the network.
-            let remote = here != Some(node);
-            let class = LinkClass::to_client(remote);
-            let at = self
-                .links
-                .schedule(node, now, self.run.delay(class, now, &mut self.rng));
-            self.run.count(now, msg.encoded_bytes());
-            self.run.net.send_at(
-                at,
-                node,
-                Input::FromPeer {
-                    from: Peer::Client(client),
-                    msg,
-                    remote,
-                },
-            );
-        }
-        match progress {
-            Progress::Waiting => false,
-            Progress::NextFunction => {
-                self.dispatch(client, now);
-                false
-            }
-            Progress::Retry => {
-                self.recorder.aborted(start);
-                if let Some(wf) = self.workflows.get_mut(&index) {
-                    let plan = self.workload.retry(wf.original(), wf.attempt);
-                    wf.restart_with(plan);
-                }
-                self.dispatch(next_id, now);
-                false
-            }
-            Progress::GaveUp => {
-                self.recorder.aborted(start);
-                self.recorder.workflow_failed(start);
-                self.workflows.remove(&index);
-                true
-            }
-            Progress::Finished => {
-                let attempts = self.workflows.remove(&index).map_or(0, |wf| wf.attempt);
-                self.recorder.workflow_done(start, now, attempts);
-                true
-            }
-        }
-    }
-}
-
-/// The workflow whose current attempt is session `client`; a message for an
-/// attempt that has since aborted is stale.
-fn current<C: ClientSession>(
-    workflows: &mut HashMap<u64, WorkflowRun<C>>,
-    client: ClientId,
-) -> Option<&mut WorkflowRun<C>> {
-    workflows
-        .get_mut(&workflow_of(client))
-        .filter(|wf| wf.id == client)
 }
 
 /// One client task: starts its share of the workflows, drives them, and
@@ -722,26 +598,26 @@ async fn client_actor<D: Design>(
     mut inbox: Inbox<D::Msg>,
     workload: Arc<dyn Workload>,
     mut generator: Generator,
-) -> (Recorder, Vec<Record>) {
+) -> (Recorder, Vec<Record>, InvariantLog) {
     let window = run.window;
     let clock = run.net.clock;
     let me_actor = run.actors.servers + 1 + task;
-    let mut me = ClientTask::<D> {
-        rng: run.rng(3_000 + task as u64),
-        recorder: Recorder::new(window),
-        run: run.clone(),
-        workload,
-        workflows: HashMap::new(),
-        links: Links::default(),
-        fx: Effects::default(),
-        history: Vec::new(),
+    let params = ClientParams {
+        latency: run.latency.clone(),
+        faults: run.faults.clone(),
+        cluster: run.cluster.clone(),
+        window,
+        max_retries: run.max_retries,
+        history: run.history.enabled,
     };
+    let mut me = ClientTask::<D>::new(params, workload, run.rng(3_000 + task as u64));
+    let mut net = LiveNet { run: &run };
     let now = clock.now();
     match generator.mode {
         LoadMode::Closed => {
             for _ in 0..generator.slots {
                 let i = generator.take_index();
-                me.start_workflow(i, now, now);
+                me.start_workflow(&mut net, i, now, now);
             }
         }
         LoadMode::Open => {
@@ -754,20 +630,19 @@ async fn client_actor<D: Design>(
         }
     }
     let deadline = tokio::time::Instant::from_std(clock.instant(window.end + run.drain));
-    // A closed-loop task with no share of the concurrency has nothing to run.
-    let mut generating = !(generator.mode == LoadMode::Closed && generator.slots == 0);
-    while generating || !me.workflows.is_empty() {
+    let mut generating = generator.has_work();
+    while generating || me.in_flight() > 0 {
         let input = tokio::select! {
             input = inbox.recv() => input,
             _ = tokio::time::sleep_until(deadline) => None,
         };
         let Some(delivery) = input else { break };
         let now = run.net.arrive(delivery.due);
-        match delivery.item {
+        let finished = match delivery.item {
             Input::StartWorkflow(i) => {
                 let start = generator.intended_start(i);
                 if start < window.end {
-                    me.start_workflow(i, start, now);
+                    me.start_workflow(&mut net, i, start, now);
                     let next = generator.take_index();
                     run.net.timer_at(
                         generator.intended_start(next),
@@ -777,23 +652,26 @@ async fn client_actor<D: Design>(
                 } else {
                     generating = false;
                 }
+                false
             }
-            input => {
-                let finished = me.handle(input, now);
-                if generator.mode == LoadMode::Closed && (now >= window.end) {
-                    generating = false;
-                } else if finished && generator.mode == LoadMode::Closed {
-                    let i = generator.take_index();
-                    me.start_workflow(i, now, now);
-                }
+            Input::FunctionStart(client) => me.on_function_start(&mut net, client, now),
+            Input::Reply { client, from, msg } => me.on_reply(&mut net, client, from, msg, now),
+            Input::TokenGrant { workflow, ctx } => {
+                me.on_token_grant(&mut net, workflow, ctx, now);
+                false
+            }
+            _ => false,
+        };
+        if generator.mode == LoadMode::Closed {
+            if now >= window.end {
+                generating = false;
+            } else if finished {
+                let i = generator.take_index();
+                me.start_workflow(&mut net, i, now, now);
             }
         }
         run.net.handled();
     }
-    for wf in me.workflows.values_mut() {
-        me.recorder.workflow_unfinished(wf.intended_start);
-        // Unfinished workflows observed and wrote things too.
-        me.history.extend(wf.cut_off_history(clock.now()));
-    }
-    (me.recorder, me.history)
+    me.cut_off(clock.now());
+    (me.recorder, me.history, me.invariants)
 }

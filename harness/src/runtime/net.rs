@@ -10,7 +10,7 @@
 //! times never decrease, so links stay FIFO.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -303,42 +303,10 @@ fn precise_timer_slack() {
     }
 }
 
-/// Per-sender FIFO: a message never overtakes an earlier one on the same link.
-#[derive(Default)]
-pub struct Links {
-    last: HashMap<usize, Micros>,
-}
-
-impl Links {
-    /// Delivery time on the link to `actor` for a message sent at `now`
-    /// with sampled `delay`.
-    pub fn schedule(&mut self, actor: usize, now: Micros, delay: Micros) -> Micros {
-        let last = self.last.entry(actor).or_insert(0);
-        *last = (*last).max(now + delay);
-        *last
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use tokio::sync::mpsc::unbounded_channel;
-
-    #[test]
-    fn links_never_reorder() {
-        let mut links = Links::default();
-        assert_eq!(links.schedule(1, 100, 50), 150);
-        assert_eq!(
-            links.schedule(1, 110, 10),
-            150,
-            "a faster sample waits behind the earlier message"
-        );
-        assert_eq!(
-            links.schedule(2, 110, 10),
-            120,
-            "other links are independent"
-        );
-    }
 
     #[test]
     fn delay_line_delivers_in_time_order_and_after_the_delay() {

@@ -24,15 +24,39 @@ pub struct ClientContext {
 }
 
 impl ClientContext {
-    /// Joins a parallel branch's context into this one (§6).
+    /// Joins another context into this one (§6): dependencies key-wise,
+    /// writes by the tie-break with their dependencies joined.
+    ///
+    /// CausalMesh-TCC's remembered reads are one causal snapshot per side,
+    /// but a key one side remembers may be older than what the other side's
+    /// past holds (even through a key it never read). So the remembered reads
+    /// of a side survive alone only when the other side is empty; otherwise
+    /// only the reads both sides agree on do, and the next read of any other
+    /// key goes to a node, which integrates the joined dependencies first.
+    /// A key either side wrote is never answered from remembered reads.
     pub fn merge(&mut self, other: &ClientContext) {
+        let mine_empty = self.is_empty();
+        let mine = std::mem::take(&mut self.read);
+        self.read = if mine_empty {
+            other.read.clone()
+        } else if other.is_empty() {
+            mine
+        } else {
+            mine.into_iter()
+                .filter(|(k, v)| other.read.get(k) == Some(v))
+                .collect()
+        };
         self.deps.merge(&other.deps);
-        for (k, v) in &other.read {
-            self.read.entry(*k).or_insert_with(|| v.clone());
-        }
         for meta in other.local.values() {
             self.keep_local(meta.clone());
         }
+        let local = &self.local;
+        self.read.retain(|k, _| !local.contains_key(k));
+    }
+
+    /// Nothing read and nothing written.
+    pub fn is_empty(&self) -> bool {
+        self.deps.is_empty() && self.local.is_empty() && self.read.is_empty()
     }
 
     /// Records a write of the workflow: the last writer wins the value, the
@@ -257,5 +281,10 @@ impl<const TCC: bool> ClientSession for CausalMeshClient<TCC> {
 
     fn suspend(self) -> ClientContext {
         self.ctx
+    }
+
+    fn merge_contexts(mut a: ClientContext, b: ClientContext) -> ClientContext {
+        a.merge(&b);
+        a
     }
 }

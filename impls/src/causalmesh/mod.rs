@@ -18,7 +18,7 @@ pub use meta::Meta;
 pub use server::{CausalMeshServer, ReadAnswer};
 
 use crate::clock::VectorClock;
-use crate::design::{Cluster, Design, WireSize};
+use crate::design::{Cluster, Design, MessageKind, WireSize};
 use crate::version::{Deps, Key, NodeId, Register, Value};
 
 /// Which lap of the ring a propagated write is on (§5.3).
@@ -90,6 +90,28 @@ impl WireSize for Msg {
                 }
                 Msg::Abort => 0,
             }
+    }
+}
+
+impl MessageKind for Msg {
+    const KINDS: &'static [&'static str] = &[
+        "read",
+        "read_reply",
+        "write",
+        "write_reply",
+        "propagate",
+        "abort",
+    ];
+
+    fn kind_index(&self) -> usize {
+        match self {
+            Msg::Read { .. } => 0,
+            Msg::ReadReply { .. } => 1,
+            Msg::Write { .. } => 2,
+            Msg::WriteReply { .. } => 3,
+            Msg::Propagate { .. } => 4,
+            Msg::Abort => 5,
+        }
     }
 }
 

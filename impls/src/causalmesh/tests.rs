@@ -538,3 +538,57 @@ proptest! {
         }
     }
 }
+
+/// Two workflows that never met: one wrote x at node 0, the other y at
+/// node 1, neither propagated yet. A session resumed from the merged context
+/// sees both at a third node.
+fn merged_past<const TCC: bool>() -> (Ring<TCC>, ClientContext) {
+    let mut ring: Ring<TCC> = Ring::with(3, DesignOptions::default());
+    let mut writer = ClientContext::default();
+    ring.write(&mut writer, 0, X, 10);
+    let mut other = ClientContext::default();
+    ring.write(&mut other, 1, Y, 20);
+    let mut reader = ClientContext::default();
+    assert_eq!(
+        ring.read(&mut reader, 1, Y),
+        0,
+        "y=20 is not yet integrated"
+    );
+    let merged = CausalMeshClient::<TCC>::merge_contexts(writer, other);
+    (ring, merged)
+}
+
+#[test]
+fn a_merged_context_carries_both_parents_past() {
+    let (mut ring, mut merged) = merged_past::<false>();
+    assert_eq!(ring.visible(2, X), 0);
+    assert_eq!(ring.read(&mut merged, 2, X), 10, "the first parent's write");
+    assert_eq!(
+        ring.read(&mut merged, 2, Y),
+        20,
+        "the second parent's write"
+    );
+    ring.deliver_all();
+    assert_eq!(
+        ring.read(&mut merged, 0, X),
+        10,
+        "monotonic after the merge"
+    );
+}
+
+#[test]
+fn a_merged_tcc_context_forgets_a_remembered_read_the_other_side_overtook() {
+    let (mut ring, writer) = merged_past::<true>();
+    ring.deliver_all();
+    // A transaction that read x=0 before x=10 existed meets the writer's past.
+    let mut stale = ClientContext::default();
+    let mut early: Ring<true> = Ring::with(3, DesignOptions::default());
+    assert_eq!(early.read(&mut stale, 0, X), 0);
+    assert_eq!(stale.read.get(&X).map(Value::tag), Some(0));
+    let mut merged = CausalMeshClient::<true>::merge_contexts(stale.clone(), writer.clone());
+    assert!(!merged.read.contains_key(&X), "x=0 is older than x=10");
+    assert_eq!(ring.read(&mut merged, 2, X), 10);
+    // A fresh session inherits the other side's remembered reads unchanged.
+    let inherited = CausalMeshClient::<true>::merge_contexts(ClientContext::default(), stale);
+    assert_eq!(inherited.read.get(&X).map(Value::tag), Some(0));
+}

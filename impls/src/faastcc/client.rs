@@ -216,4 +216,21 @@ impl ClientSession for FaasClient {
     fn suspend(self) -> FaasContext {
         self.ctx
     }
+
+    /// Every version either side read is its key's newest throughout that
+    /// side's interval, so reading inside the intersection returns exactly
+    /// what both saw. If the sides read disjoint snapshots the intersection
+    /// is empty and no single instant fits; then reads go at or above the
+    /// later lower end, where no key is older than either side saw (causal,
+    /// though no longer one snapshot). Buffered writes unite, `b`'s last.
+    fn merge_contexts(mut a: FaasContext, b: FaasContext) -> FaasContext {
+        let both = a.interval.intersect(b.interval);
+        a.interval = if both.is_empty() {
+            Interval::new(both.lo, Interval::ALL.hi)
+        } else {
+            both
+        };
+        a.writes.extend(b.writes);
+        a
+    }
 }

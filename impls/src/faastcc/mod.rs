@@ -29,7 +29,7 @@ pub use client::{FaasClient, FaasContext};
 pub use server::FaasServer;
 
 use crate::db::Ts;
-use crate::design::{Cluster, Design, WireSize};
+use crate::design::{Cluster, Design, MessageKind, WireSize};
 use crate::version::{Key, NodeId, Value};
 
 /// Which FaaSTCC a server runs; everything that differs hangs off this.
@@ -116,6 +116,20 @@ impl WireSize for Msg {
                 }
                 Msg::Committed { .. } => 1,
             }
+    }
+}
+
+impl MessageKind for Msg {
+    const KINDS: &'static [&'static str] = &["read", "read_reply", "abort", "commit", "committed"];
+
+    fn kind_index(&self) -> usize {
+        match self {
+            Msg::Read { .. } => 0,
+            Msg::ReadReply { .. } => 1,
+            Msg::Abort => 2,
+            Msg::Commit { .. } => 3,
+            Msg::Committed { .. } => 4,
+        }
     }
 }
 

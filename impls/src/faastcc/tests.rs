@@ -90,10 +90,7 @@ const Y: Key = 2;
 const Z: Key = 3;
 
 fn plan() -> WorkflowPlan {
-    WorkflowPlan {
-        index: 0,
-        functions: Vec::new(),
-    }
+    WorkflowPlan::chain(0, Vec::new())
 }
 
 fn tagged(tag: u64) -> Value {
@@ -193,19 +190,31 @@ impl World {
     }
 
     fn start_workflow(&mut self, node: NodeId) -> usize {
+        self.start_from(node, FaasContext::default())
+    }
+
+    /// A workflow whose first function resumes `ctx`.
+    fn start_from(&mut self, node: NodeId, ctx: FaasContext) -> usize {
         let id = self.workflows.len();
         self.workflows.push(Workflow {
             client: Some(FaasClient::resume(
-                FaasContext::default(),
+                ctx.clone(),
                 node,
                 id as u64,
                 &self.cluster,
             )),
-            ctx: FaasContext::default(),
+            ctx,
             node,
             result: None,
         });
         id
+    }
+
+    fn context(&self, wf: usize) -> FaasContext {
+        let w = &self.workflows[wf];
+        w.client
+            .as_ref()
+            .map_or(w.ctx.clone(), |c| c.context().clone())
     }
 
     /// The workflow's next function, `function`, runs on `node`.
@@ -704,4 +713,54 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_merged_context_reads_nothing_older_than_either_side_saw() {
+    let mut w = World::new::<FaasTcc>(2, DesignOptions::default());
+    let early = w.start_workflow(1);
+    assert_eq!(w.read_tag(early, X).0, 0, "node 1 caches x");
+    w.held.insert(1);
+    w.wait(5_000);
+    w.commit(0, &[(X, 1)]);
+    w.settle();
+    w.wait(5_000);
+    let late = w.start_workflow(0);
+    assert_eq!(w.read_tag(late, X).0, 1);
+    let merged = FaasClient::merge_contexts(w.context(early), w.context(late));
+    let m = w.start_from(1, merged);
+    assert_eq!(
+        w.read_tag(m, X).0,
+        1,
+        "node 1 still caches x=0, but the merged interval lies above it"
+    );
+    assert_eq!(
+        w.read_tag(early, X).0,
+        0,
+        "the early side alone keeps its snapshot"
+    );
+}
+
+#[test]
+fn merging_disjoint_snapshots_reads_at_or_above_both() {
+    let a = FaasContext {
+        interval: Interval::new(5, 9),
+        writes: BTreeMap::from([(X, tagged(1))]),
+    };
+    let b = FaasContext {
+        interval: Interval::new(12, 20),
+        writes: BTreeMap::from([(X, tagged(2)), (Y, tagged(3))]),
+    };
+    let m = FaasClient::merge_contexts(a.clone(), b.clone());
+    assert_eq!(m.interval, Interval::new(12, Ts::MAX));
+    assert_eq!(m.writes[&X].tag(), 2, "the later branch's write of x");
+    assert_eq!(m.writes.len(), 2);
+    let overlapping = FaasContext {
+        interval: Interval::new(7, 15),
+        ..b
+    };
+    assert_eq!(
+        FaasClient::merge_contexts(a, overlapping).interval,
+        Interval::new(7, 9)
+    );
 }

@@ -153,8 +153,30 @@ impl<F: Flavor> HydroClient<F> {
         Poll::Ready(Completion { result, served })
     }
 
+    /// Whether the pinned snapshots hold, for every key they will be read
+    /// for, a version at least as new as one the context already read. A
+    /// fresh workflow's context is empty; a merged one (a token's last
+    /// holder) may have read newer versions than these caches have yet.
+    fn pinned_cover_context(&self, pinned: &[Pinned]) -> bool {
+        let mut newest = Deps::new();
+        for p in pinned {
+            newest.merge(&p.versions);
+        }
+        pinned.iter().flat_map(|p| &p.reads).all(|&key| {
+            self.ctx
+                .read
+                .get(key)
+                .is_none_or(|seen| newest.get(key).is_some_and(|have| seen.leq(have)))
+        })
+    }
+
     /// Every key-shipping request once all chains are in (§1.5 steps 3-4).
+    /// A snapshot older than what the context read aborts the attempt: the
+    /// protocol has no way to fetch newer than every cache holds.
     fn ship(&mut self, pinned: &[Pinned], out: &mut Vec<(NodeId, Msg)>) -> Poll {
+        if !self.pinned_cover_context(pinned) {
+            return self.abort(out);
+        }
         let shipping = plan_shipping(pinned, self.variant.fetches_every_newer());
         let from = shipping.keys().copied().collect();
         for (node, fetches) in shipping {
@@ -319,8 +341,8 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         if self.variant.protocol != Protocol::Optimistic || reads.is_empty() {
             return Poll::done();
         }
-        let parent = function
-            .checked_sub(1)
+        let parent = plan
+            .upstream(function)
             .and_then(|p| plan.functions.get(p))
             .map(|p| p.node);
         self.ctx.hosts.insert(self.node);
@@ -461,5 +483,17 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
 
     fn suspend(self) -> HydroContext {
         self.ctx
+    }
+
+    /// R and F join key-wise (a version read by either side stays a lower
+    /// bound for every later snapshot check), buffered writes unite in
+    /// program order (`b` after `a`, so `b`'s write of a shared key is the
+    /// later one), and both sides' snapshot hosts are cleaned up.
+    fn merge_contexts(mut a: HydroContext, b: HydroContext) -> HydroContext {
+        a.read.merge(&b.read);
+        a.frontier.merge(&b.frontier);
+        a.writes.extend(b.writes);
+        a.hosts.extend(b.hosts);
+        a
     }
 }

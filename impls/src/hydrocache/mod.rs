@@ -62,7 +62,7 @@ pub use snapshot::Holder;
 pub use variant::{Protocol, Variant};
 
 use crate::clock::VectorClock;
-use crate::design::{ClientId, Cluster, Design, WireSize};
+use crate::design::{ClientId, Cluster, Design, MessageKind, WireSize};
 use crate::version::{Deps, Key, NodeId, Value};
 
 /// "Fetch `key` from `holder`'s snapshot at `node`."
@@ -202,6 +202,44 @@ impl WireSize for Msg {
                 }
                 Msg::Shipped | Msg::Aborted | Msg::Committed | Msg::CleanUp { .. } => 0,
             }
+    }
+}
+
+impl MessageKind for Msg {
+    const KINDS: &'static [&'static str] = &[
+        "version_query",
+        "chains",
+        "key_shipping",
+        "shipped",
+        "prepare",
+        "prepared",
+        "aborted",
+        "server_read",
+        "server_read_reply",
+        "read",
+        "read_reply",
+        "commit",
+        "committed",
+        "clean_up",
+    ];
+
+    fn kind_index(&self) -> usize {
+        match self {
+            Msg::VersionQuery { .. } => 0,
+            Msg::Chains { .. } => 1,
+            Msg::KeyShipping { .. } => 2,
+            Msg::Shipped => 3,
+            Msg::Prepare(_) => 4,
+            Msg::Prepared { .. } => 5,
+            Msg::Aborted => 6,
+            Msg::ServerRead { .. } => 7,
+            Msg::ServerReadReply { .. } => 8,
+            Msg::Read { .. } => 9,
+            Msg::ReadReply { .. } => 10,
+            Msg::Commit { .. } => 11,
+            Msg::Committed => 12,
+            Msg::CleanUp { .. } => 13,
+        }
     }
 }
 

@@ -43,6 +43,18 @@ impl Frontier {
         }
     }
 
+    /// Adds every version of `other`, keeping only maximal ones per key. In
+    /// the artifact's joined form a key may then hold two concurrent clocks
+    /// until its next `add` folds them into one; checks read every entry of a
+    /// key either way.
+    pub fn merge(&mut self, other: &Frontier) {
+        for (key, held) in &other.0 {
+            for h in held {
+                self.add(*key, h.clone(), false);
+            }
+        }
+    }
+
     pub fn get(&self, key: Key) -> &[Held] {
         self.0.get(&key).map_or(&[], Vec::as_slice)
     }

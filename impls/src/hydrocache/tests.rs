@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use self::net::{End, Net};
 use super::*;
 use crate::db::{DbReply, DbRequest};
-use crate::design::{DesignOptions, FunctionPlan, Op, OpResult, Outbox, ServerNode};
+use crate::design::{
+    ClientSession, DesignOptions, FunctionPlan, Op, OpResult, Outbox, ServerNode, WorkflowPlan,
+};
 use crate::version::{Key, Register, Version};
 
 const X: Key = 1;
@@ -410,4 +412,38 @@ fn writes_commit_at_the_end_with_every_read_as_a_dependency() {
     assert_eq!(deps.get(X), Some(&clock(&[0, 1, 0])));
     net.sync(0);
     assert_eq!(net.servers[0].cut().version(Y).register.value.tag(), 9);
+}
+
+/// A workflow read the new x at node 1; another, resumed from the merge of
+/// its context and an empty one, reads x at node 0, whose cut still holds the
+/// old x. It must not read the old x.
+fn a_merged_context_never_reads_older<F: Flavor>() -> (Option<OpResult>, Vec<u64>) {
+    let mut net = Net::<F>::new(3, DesignOptions::default());
+    net.write(X, 1, &[0, 1, 0], &[]);
+    net.sync(1);
+    let first = net.run(7, vec![reads(1, &[X])]);
+    assert_eq!(tags(&first.results), [1], "{}", F::VARIANT.name);
+    let ctx = first.context.clone().unwrap_or_default();
+    let merged = HydroClient::<F>::merge_contexts(HydroContext::default(), ctx);
+    net.start_from(8, WorkflowPlan::chain(8, vec![reads(0, &[X])]), merged);
+    net.settle_except(|from, _| from == End::Db);
+    let run = &net.runs[&8];
+    (run.outcome.clone(), tags(&run.results))
+}
+
+#[test]
+fn merged_contexts_read_nothing_older_than_either_parent() {
+    for (name, (outcome, read)) in [
+        ("opt", a_merged_context_never_reads_older::<Opt>()),
+        ("opt-cm", a_merged_context_never_reads_older::<OptCm>()),
+        ("con", a_merged_context_never_reads_older::<Con>()),
+        ("con-cm", a_merged_context_never_reads_older::<ConCm>()),
+    ] {
+        // Either the workflow reads the new x, or it aborts and retries
+        // until node 0's cut has it: never the old x.
+        match outcome {
+            Some(OpResult::Done) => assert_eq!(read, [1], "{name}"),
+            other => assert_eq!(other, Some(OpResult::Aborted), "{name}"),
+        }
+    }
 }

@@ -8,7 +8,8 @@ pub mod nocache;
 use serde::{Deserialize, Serialize};
 
 use crate::design::{
-    ClientId, ClientSession, Cluster, Completion, Op, OpResult, Peer, Poll, Served, WireSize,
+    ClientId, ClientSession, Cluster, Completion, MessageKind, Op, OpResult, Peer, Poll, Served,
+    WireSize,
 };
 use crate::version::{Key, NodeId, Value};
 
@@ -33,6 +34,19 @@ impl WireSize for Msg {
                 Msg::Write { value, .. } => 8 + value.len(),
                 Msg::WriteReply => 0,
             }
+    }
+}
+
+impl MessageKind for Msg {
+    const KINDS: &'static [&'static str] = &["read", "read_reply", "write", "write_reply"];
+
+    fn kind_index(&self) -> usize {
+        match self {
+            Msg::Read { .. } => 0,
+            Msg::ReadReply { .. } => 1,
+            Msg::Write { .. } => 2,
+            Msg::WriteReply => 3,
+        }
     }
 }
 
@@ -141,6 +155,11 @@ impl ClientSession for PlainClient {
     }
 
     fn suspend(self) -> NoContext {
+        NoContext
+    }
+
+    /// Nothing travels, so nothing joins.
+    fn merge_contexts(_a: NoContext, _b: NoContext) -> NoContext {
         NoContext
     }
 }

@@ -110,6 +110,8 @@ pub struct Run<F> {
     pub observed: Vec<Observed>,
     pub results: Vec<OpResult>,
     pub outcome: Option<OpResult>,
+    /// What the workflow exported after its last function.
+    pub context: Option<HydroContext>,
 }
 
 pub struct Net<F> {
@@ -287,8 +289,13 @@ impl<F: Flavor> Net<F> {
     /// Starts a workflow as the runtime does: resume at the first function's
     /// node, then `begin_workflow`.
     pub fn start(&mut self, id: ClientId, plan: WorkflowPlan) {
+        self.start_from(id, plan, HydroContext::default());
+    }
+
+    /// Starts a workflow whose first function resumes `ctx`.
+    pub fn start_from(&mut self, id: ClientId, plan: WorkflowPlan, ctx: HydroContext) {
         let node = plan.functions[0].node;
-        let mut client = HydroClient::resume(HydroContext::default(), node, id, &self.cluster);
+        let mut client = HydroClient::resume(ctx, node, id, &self.cluster);
         let mut sends = Vec::new();
         let poll = client.begin_workflow(&plan, &mut sends);
         self.runs.insert(
@@ -302,6 +309,7 @@ impl<F: Flavor> Net<F> {
                 observed: Vec::new(),
                 results: Vec::new(),
                 outcome: None,
+                context: None,
             },
         );
         self.client_sends(id, sends);
@@ -310,13 +318,7 @@ impl<F: Flavor> Net<F> {
 
     /// Runs a workflow to its end while the caches' streams stay undelivered.
     pub fn run(&mut self, id: ClientId, functions: Vec<FunctionPlan>) -> &Run<F> {
-        self.start(
-            id,
-            WorkflowPlan {
-                index: id,
-                functions,
-            },
-        );
+        self.start(id, WorkflowPlan::chain(id, functions));
         self.settle_except(|from, _| from == End::Db);
         &self.runs[&id]
     }
@@ -366,7 +368,7 @@ impl<F: Flavor> Net<F> {
                 }
                 Stage::End if run.function + 1 == run.plan.functions.len() => {
                     run.outcome = Some(OpResult::Done);
-                    run.client = None;
+                    run.context = run.client.take().map(HydroClient::suspend);
                     return;
                 }
                 Stage::End => {

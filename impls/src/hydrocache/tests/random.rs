@@ -81,13 +81,7 @@ fn random_schedule<F: Flavor>(
                 }
             }
             next_id += 1;
-            net.start(
-                next_id,
-                WorkflowPlan {
-                    index: next_id,
-                    functions,
-                },
-            );
+            net.start(next_id, WorkflowPlan::chain(next_id, functions));
         }
         Step::Deliver(i) => {
             let busy = net.busy_links();

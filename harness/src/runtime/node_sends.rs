@@ -1,0 +1,102 @@
+//! The sending side of a cache node, shared by both runtimes: what a server
+//! leaves in its outbox goes out over the links to nodes, clients and the
+//! database, each with its sampled delay and in FIFO order.
+
+use std::collections::HashMap;
+
+use impls::db::DbRequest;
+use impls::{ClientId, Micros, NodeId, Outbox, Peer, WireSize};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use super::links::{Links, link_delay};
+use crate::faults::{Faults, LinkClass};
+use crate::latency::LatencyProfile;
+
+/// Where a node's messages go; the runtime delivers them.
+pub trait NodeNet<M> {
+    /// `msg` from node `from` reaches node `to` at `at`.
+    fn to_node(&mut self, at: Micros, to: NodeId, from: NodeId, msg: M);
+    /// `msg` from node `from` reaches session `client` at `at`.
+    fn to_client(&mut self, at: Micros, client: ClientId, from: NodeId, msg: M);
+    /// `req` from node `from` reaches the database at `at`.
+    fn to_db(&mut self, at: Micros, from: NodeId, req: DbRequest);
+    /// The link a reply to `client` travels on (replies to the clients of
+    /// one client task share it); distinct from every node id and the
+    /// database's link.
+    fn client_link(&self, client: ClientId) -> usize;
+    /// The database's link.
+    fn db_link(&self) -> usize;
+    /// A protocol message of `bytes` was sent at `now`.
+    fn count(&mut self, now: Micros, bytes: usize);
+}
+
+/// Past this many clients remembered, the oldest knowledge is dropped (a
+/// late reply then takes the local link).
+const REMEMBERED_CLIENTS: usize = 1 << 20;
+
+pub struct NodeSends {
+    id: NodeId,
+    rng: Xoshiro256PlusPlus,
+    links: Links,
+    /// Whether each client's latest message came from another machine: its
+    /// replies cross the same network.
+    remote_clients: HashMap<ClientId, bool>,
+}
+
+impl NodeSends {
+    pub fn new(id: NodeId, rng: Xoshiro256PlusPlus) -> NodeSends {
+        NodeSends {
+            id,
+            rng,
+            links: Links::default(),
+            remote_clients: HashMap::new(),
+        }
+    }
+
+    pub fn remember(&mut self, client: ClientId, remote: bool) {
+        if self.remote_clients.len() >= REMEMBERED_CLIENTS {
+            self.remote_clients.clear();
+        }
+        self.remote_clients.insert(client, remote);
+    }
+
+    /// Sends everything in `out`, as sent at `now`.
+    pub fn flush<M: WireSize + Clone>(
+        &mut self,
+        latency: &LatencyProfile,
+        faults: &Faults,
+        net: &mut impl NodeNet<M>,
+        now: Micros,
+        out: &mut Outbox<M>,
+    ) {
+        for (to, msg) in out.sends.drain(..) {
+            net.count(now, msg.encoded_bytes());
+            match to {
+                Peer::Node(n) => {
+                    let delay =
+                        link_delay(latency, faults, LinkClass::NodeNode, now, &mut self.rng);
+                    // A reordering fault lets this message overtake earlier ones.
+                    let at = if faults.reordering(now) {
+                        now + delay
+                    } else {
+                        self.links.schedule(n, now, delay)
+                    };
+                    net.to_node(at, n, self.id, msg);
+                }
+                Peer::Client(client) => {
+                    let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
+                    let class = LinkClass::to_client(remote);
+                    let delay = link_delay(latency, faults, class, now, &mut self.rng);
+                    let at = self.links.schedule(net.client_link(client), now, delay);
+                    net.to_client(at, client, self.id, msg);
+                }
+            }
+        }
+        for req in out.db.drain(..) {
+            net.count(now, req.encoded_bytes());
+            let delay = link_delay(latency, faults, LinkClass::NodeDb, now, &mut self.rng);
+            let at = self.links.schedule(net.db_link(), now, delay);
+            net.to_db(at, self.id, req);
+        }
+    }
+}
