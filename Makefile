@@ -1,7 +1,7 @@
 CARGO ?= cargo
 CMBENCH := target/release/cmbench
 
-.PHONY: build bench ceiling test lint plots regress regress-baseline reproduce reproduce-quick
+.PHONY: redis-server build bench ceiling test lint plots regress regress-baseline reproduce reproduce-quick
 
 build:
 	$(CARGO) build --release --bin cmbench
@@ -15,9 +15,13 @@ bench: build
 ceiling: build
 	$(CMBENCH) run --config workloads/configs/ceiling.toml --out results/ceiling
 
-## Every test of the workspace.
-test:
+## Every test of the workspace (the Redis backend's tests start their own
+## redis-server, installed here when missing).
+test: redis-server
 	$(CARGO) test --workspace
+
+redis-server:
+	@command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server; }
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -53,13 +53,26 @@ pub enum FaultKind {
     /// Beyond the model: a cache node restarts with empty caches at `at`
     /// (the protocols assume servers never lose their state).
     CrashNode { node: usize },
+    /// The cache nodes `nodes` are cut off from the others: messages
+    /// between the two sides wait until the partition heals, then arrive
+    /// in order (reliable FIFO links survive a partition, as TCP does).
+    Partition { nodes: Vec<usize> },
+    /// Beyond the model: each message between cache nodes is lost with
+    /// probability `rate` (CausalMesh assumes reliable links).
+    Loss { rate: f64 },
+    /// Beyond the model: each message between cache nodes arrives twice
+    /// with probability `rate`.
+    Duplicate { rate: f64 },
 }
 
 impl FaultKind {
     pub fn beyond_model(&self) -> bool {
         matches!(
             self,
-            FaultKind::Reorder { .. } | FaultKind::CrashNode { .. }
+            FaultKind::Reorder { .. }
+                | FaultKind::CrashNode { .. }
+                | FaultKind::Loss { .. }
+                | FaultKind::Duplicate { .. }
         )
     }
 }
@@ -112,6 +125,20 @@ impl Faults {
                 | FaultKind::SlowDb { extra }
                 | FaultKind::Reorder { extra } => {
                     extra.validate(&format!("{field}.extra"))?;
+                }
+                FaultKind::Partition { nodes } => {
+                    if let Some(n) = nodes.iter().find(|&&n| n >= servers) {
+                        return Err(format!(
+                            "{field}.nodes: there are {servers} cache servers, no node {n}"
+                        ));
+                    }
+                }
+                FaultKind::Loss { rate } | FaultKind::Duplicate { rate }
+                    if !(0.0..=1.0).contains(rate) =>
+                {
+                    return Err(format!(
+                        "{field}.rate: must be a probability between 0 and 1, got {rate}"
+                    ));
                 }
                 _ => {}
             }
@@ -183,6 +210,37 @@ impl Faults {
             .map(|f| f.at + f.duration)
             .max()
             .unwrap_or(now)
+    }
+
+    /// When a message sent from node `from` to node `to` at `now` may
+    /// cross: `now`, or the end of a partition between them.
+    pub fn crossing_from(&self, from: usize, to: usize, now: Micros) -> Micros {
+        self.faults
+            .iter()
+            .filter(|f| f.active(now))
+            .filter(|f| match &f.kind {
+                FaultKind::Partition { nodes } => nodes.contains(&from) != nodes.contains(&to),
+                _ => false,
+            })
+            .map(|f| f.at + f.duration)
+            .max()
+            .unwrap_or(now)
+    }
+
+    /// How many copies of a message between cache nodes sent at `now`
+    /// arrive: 0 when lost, 2 when duplicated, else 1. Draws from `rng`
+    /// only while a loss or duplication fault is active.
+    pub fn copies(&self, now: Micros, rng: &mut impl rand::Rng) -> usize {
+        use rand::RngExt;
+        let mut copies = 1;
+        for kind in self.active(now) {
+            match kind {
+                FaultKind::Loss { rate } if rng.random_bool(*rate) => return 0,
+                FaultKind::Duplicate { rate } if rng.random_bool(*rate) => copies = 2,
+                _ => {}
+            }
+        }
+        copies
     }
 
     /// Whether functions are dispatched at once at `now`.
@@ -267,6 +325,30 @@ mod tests {
         assert_eq!(f.node_resumes(1, 3_500_000), 4_000_000);
         assert_eq!(f.node_resumes(0, 3_500_000), 3_500_000);
         assert_eq!(f.label(), "delay-spike+db-unavailable+pause-node");
+    }
+
+    #[test]
+    fn partitions_hold_crossing_messages_and_loss_needs_the_switch() {
+        let faults =
+            parse(r#"faults = [{ kind = "partition", nodes = [0], at = "1s", duration = "1s" }]"#);
+        let f = Faults::new(faults, 3, false).unwrap();
+        assert_eq!(f.crossing_from(0, 1, 1_500_000), 2_000_000);
+        assert_eq!(f.crossing_from(2, 0, 1_500_000), 2_000_000);
+        assert_eq!(f.crossing_from(1, 2, 1_500_000), 1_500_000, "same side");
+        assert_eq!(f.crossing_from(0, 1, 2_500_000), 2_500_000, "healed");
+        let loss = parse(r#"faults = [{ kind = "loss", rate = 1.0, at = "0s", duration = "1s" }]"#);
+        assert!(Faults::new(loss.clone(), 3, false).is_err());
+        let f = Faults::new(loss, 3, true).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+        assert_eq!(f.copies(10, &mut rng), 0);
+        assert_eq!(f.copies(1_000_000, &mut rng), 1);
+        let bad =
+            parse(r#"faults = [{ kind = "duplicate", rate = 2.0, at = "0s", duration = "1s" }]"#);
+        assert!(
+            Faults::new(bad, 3, true)
+                .unwrap_err()
+                .starts_with("faults[0].rate: must be a probability")
+        );
     }
 
     #[test]

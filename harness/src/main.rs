@@ -8,11 +8,12 @@ use clap::{Args, Parser, Subcommand};
 use harness::bench;
 use harness::checker;
 use harness::compare;
-use harness::config::RunConfig;
+use harness::config::{RunConfig, set_overrides};
 use harness::latency::LatencyProfile;
 use harness::paper;
 use harness::registry;
 use harness::results;
+use harness::sim_commands::{self, CalibrateArgs, ExploreArgs};
 use harness::sweep::{self, Sweep, vary::Vary};
 
 #[derive(Parser)]
@@ -60,6 +61,27 @@ enum Command {
     List,
     /// Draw the plots of a results or sweep folder again.
     Plot { dir: PathBuf },
+    /// Check the POPL'16 proof rule for an invariant workload (bank, auction,
+    /// registry) by enumeration: print the conflicts it needs and, with
+    /// --conflicts or --tokens, whether that assignment is enough (exits
+    /// non-zero with a counter-example when it is not).
+    Analyze {
+        workload: String,
+        /// Conflicting pairs to verify, e.g. `withdraw:withdraw,bid:close`.
+        #[arg(long, conflicts_with = "tokens")]
+        conflicts: Option<String>,
+        /// A TOML file with `conflicts = ["withdraw:withdraw", ...]`.
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+    },
+    /// Measure each design's server handler time per message kind on this
+    /// machine (in the simulator, release build) and write a service-time
+    /// profile for `sim.profile`.
+    Calibrate(CalibrateArgs),
+    /// Run a small config in the simulator under random fault schedules, a
+    /// seed at a time, until an anomaly or a lost write; print the seed, the
+    /// shrunk schedule and the violation, and exit non-zero if one was found.
+    Explore(ExploreArgs),
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;
     /// exits non-zero when any file has one.
     Check {
@@ -163,6 +185,9 @@ struct SweepArgs {
     /// Comma-separated designs, or "all".
     #[arg(long, value_delimiter = ',')]
     designs: Option<Vec<String>>,
+    /// The runtime of every point: live or sim.
+    #[arg(long, value_parser = ["live", "sim"])]
+    runtime: Option<String>,
     /// Override any config field of every point: --set load.duration=5s
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     set: Vec<String>,
@@ -175,18 +200,6 @@ struct SweepArgs {
     /// Skip drawing plots.
     #[arg(long)]
     no_plots: bool,
-}
-
-/// `FIELD=VALUE` arguments as override pairs.
-fn set_overrides(set: &[String]) -> Result<Vec<(String, String)>> {
-    set.iter()
-        .map(|s| {
-            let (k, v) = s
-                .split_once('=')
-                .with_context(|| format!("--set {s}: expected FIELD=VALUE"))?;
-            Ok((k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect()
 }
 
 /// `--designs` as an override of the `designs` field.
@@ -285,6 +298,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
     let mut overrides = set_overrides(&args.set)?;
     if let Some(d) = &args.designs {
         overrides.push(designs_override(d));
+    }
+    if let Some(r) = &args.runtime {
+        overrides.push(("runtime.kind".into(), format!("{r:?}")));
     }
     let varies = args
         .vary
@@ -403,6 +419,34 @@ fn check(files: &[PathBuf], show: usize) -> Result<()> {
     Ok(())
 }
 
+/// The assignment file of `cmbench analyze --tokens`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFile {
+    conflicts: Vec<String>,
+}
+
+fn analyze(workload: &str, conflicts: Option<String>, tokens: Option<PathBuf>) -> Result<()> {
+    let given = match tokens {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let file: TokenFile =
+                toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+            Some(file.conflicts.join(","))
+        }
+        None => conflicts,
+    };
+    let analysis =
+        workloads::invariants::analyze(workload, given.as_deref()).map_err(anyhow::Error::msg)?;
+    print!("{}", analysis.text);
+    anyhow::ensure!(
+        analysis.enough,
+        "the conflicts are not enough to keep {workload}'s invariant"
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -439,6 +483,17 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Check { files, show } => check(&files, show),
+        Command::Calibrate(args) => sim_commands::calibrate(args),
+        Command::Explore(args) => match sim_commands::explore(args) {
+            Ok(true) => return ExitCode::FAILURE,
+            Ok(false) => Ok(()),
+            Err(e) => Err(e),
+        },
+        Command::Analyze {
+            workload,
+            conflicts,
+            tokens,
+        } => analyze(&workload, conflicts, tokens),
         Command::Plot { dir } => plots::plot_dir(&dir)
             .map(|written| {
                 for p in written {

@@ -188,32 +188,32 @@ impl Register {
 }
 
 /// One register per key of the key space `0..keys`, every key preloaded with
-/// the initial value; a key past the range reads as preloaded too.
+/// the initial value; a key past the range reads as preloaded too. Only keys
+/// that were ever written hold a register of their own, so memory grows with
+/// the keys touched, not with keys times clock width (a 256-server cluster
+/// over 100,000 keys would otherwise hold gigabytes of initial clocks).
 #[derive(Clone, Debug)]
 pub struct Registers {
-    rows: Vec<Register>,
+    rows: std::collections::HashMap<Key, Register>,
     initial: Register,
+    keys: u64,
 }
 
 impl Registers {
     pub fn preloaded(servers: usize, keys: u64, value_size: usize) -> Registers {
-        let initial = Register::initial(servers, value_size);
         Registers {
-            rows: vec![initial.clone(); keys as usize],
-            initial,
+            rows: std::collections::HashMap::new(),
+            initial: Register::initial(servers, value_size),
+            keys,
         }
     }
 
     pub fn get(&self, key: Key) -> &Register {
-        self.rows.get(key as usize).unwrap_or(&self.initial)
+        self.rows.get(&key).unwrap_or(&self.initial)
     }
 
     pub fn get_mut(&mut self, key: Key) -> &mut Register {
-        let i = key as usize;
-        if i >= self.rows.len() {
-            self.rows.resize(i + 1, self.initial.clone());
-        }
-        &mut self.rows[i]
+        self.rows.entry(key).or_insert_with(|| self.initial.clone())
     }
 
     /// The clock width of the preloaded values.
@@ -221,8 +221,12 @@ impl Registers {
         self.initial.vc.len()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Register> {
-        self.rows.iter()
+    /// Bytes of clocks held over the whole key space (and any key written
+    /// past it), untouched keys counted at the initial register's size.
+    pub fn metadata_bytes(&self) -> usize {
+        let touched: usize = self.rows.values().map(Register::metadata_bytes).sum();
+        let inside = self.rows.keys().filter(|&&k| k < self.keys).count() as u64;
+        touched + (self.keys - inside) as usize * self.initial.metadata_bytes()
     }
 }
 
@@ -230,6 +234,24 @@ impl Registers {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn registers_hold_only_written_keys_but_count_the_whole_key_space() {
+        let mut r = Registers::preloaded(4, 1_000, 8);
+        let initial = r.get(7).clone();
+        let per_key = initial.metadata_bytes();
+        assert_eq!(r.metadata_bytes(), 1_000 * per_key);
+        r.get_mut(7).vc = VectorClock::from_counters(&[1, 0, 0, 0]);
+        assert_ne!(r.get(7).vc, initial.vc);
+        assert_eq!(r.get(8).vc, initial.vc, "other keys stay preloaded");
+        assert_eq!(r.rows.len(), 1);
+        r.get_mut(5_000);
+        assert_eq!(
+            r.metadata_bytes(),
+            999 * per_key + r.get(7).metadata_bytes() + per_key,
+            "a key past the range counts on top"
+        );
+    }
 
     fn version(tag: u64, c: &[u32]) -> Version {
         Version {

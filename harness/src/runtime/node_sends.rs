@@ -61,7 +61,7 @@ impl NodeSends {
     }
 
     /// Sends everything in `out`, as sent at `now`.
-    pub fn flush<M: WireSize>(
+    pub fn flush<M: WireSize + Clone>(
         &mut self,
         latency: &LatencyProfile,
         faults: &Faults,

@@ -36,7 +36,7 @@ impl ConsistentCache {
     }
 
     pub fn metadata_bytes(&self) -> u64 {
-        self.entries.iter().map(|r| r.metadata_bytes() as u64).sum()
+        self.entries.metadata_bytes() as u64
     }
 }
 

@@ -67,7 +67,7 @@ impl CausalCut {
     }
 
     pub fn metadata_bytes(&self) -> u64 {
-        let clocks: usize = self.registers.iter().map(|r| r.metadata_bytes()).sum();
+        let clocks = self.registers.metadata_bytes();
         let deps: usize = self.deps.values().map(Deps::encoded_bytes).sum();
         (clocks + deps) as u64
     }

@@ -40,6 +40,25 @@ pub struct ServiceTable {
     pub tick: Nanos,
 }
 
+impl ServiceTable {
+    /// The service time of kind `index`: a message kind, then `db_reply`,
+    /// then `tick`, as [`kind_names`] lists them.
+    pub fn of(&self, index: usize) -> Nanos {
+        match index.checked_sub(self.kinds.len()) {
+            None => self.kinds[index],
+            Some(0) => self.db_reply,
+            Some(_) => self.tick,
+        }
+    }
+}
+
+/// Design `D`'s message kinds, then the pseudo-kinds.
+pub fn kind_names<D: Design>() -> Vec<&'static str> {
+    let mut kinds = D::Msg::KINDS.to_vec();
+    kinds.extend([DB_REPLY, TICK]);
+    kinds
+}
+
 impl ServiceProfile {
     /// The profile `spec` names: "default", or a path. Errors say why.
     pub fn load(spec: &str) -> Result<ServiceProfile, String> {
@@ -90,9 +109,7 @@ struct KindNames;
 impl registry::DesignVisitor for KindNames {
     type Output = Vec<&'static str>;
     fn visit<D: Design>(self) -> Vec<&'static str> {
-        let mut kinds = D::Msg::KINDS.to_vec();
-        kinds.extend([DB_REPLY, TICK]);
-        kinds
+        kind_names::<D>()
     }
 }
 
