@@ -2,7 +2,7 @@
 //! past capacity keeps the cores busy, builds queues and stretches the tail,
 //! and the per-server figures say so.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use harness::bench;
 use harness::config::RunConfig;
@@ -15,7 +15,7 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn run(dir: &PathBuf, rate: u32) -> Summary {
+fn run(dir: &Path, rate: u32) -> Summary {
     // Every eventual-cache handler takes 100 us on one core: a server
     // handles at most 10,000 messages a second.
     let profile = dir.join("slow.toml");
