@@ -1,7 +1,7 @@
 CARGO ?= cargo
 CMBENCH := target/release/cmbench
 
-.PHONY: build bench ceiling test lint plots regress regress-baseline
+.PHONY: redis-server build bench ceiling test lint plots regress regress-baseline reproduce reproduce-quick
 
 build:
 	$(CARGO) build --release --bin cmbench
@@ -15,9 +15,13 @@ bench: build
 ceiling: build
 	$(CMBENCH) run --config workloads/configs/ceiling.toml --out results/ceiling
 
-## Every test of the workspace.
-test:
+## Every test of the workspace (the Redis backend's tests start their own
+## redis-server, installed here when missing).
+test: redis-server
 	$(CARGO) test --workspace
+
+redis-server:
+	@command -v redis-server >/dev/null || { apt-get update && apt-get install -y redis-server; }
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -28,6 +32,17 @@ plots: build
 	@for d in results/*/; do \
 	  if [ -f "$$d/summary.csv" ] || [ -f "$$d/sweep.csv" ]; then $(CMBENCH) plot "$$d" || exit 1; fi; \
 	done
+
+## The paper's evaluation (workloads/paper/experiments.toml): every experiment
+## as a sweep, its plots, and results/paper/REPORT.md against the published
+## numbers. Finished points are kept, so an interrupted run resumes.
+reproduce: build
+	$(CMBENCH) reproduce --out results/paper
+
+## A reduced run of every experiment (fewer points, shorter runs; under 10
+## minutes on 2 cores once built) into results/paper-quick/.
+reproduce-quick: build
+	$(CMBENCH) reproduce --quick --out results/paper-quick
 
 REGRESS_GATE := --metric throughput_wf_s,p50_us,p99_us --threshold 0.02
 

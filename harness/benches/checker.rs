@@ -8,6 +8,9 @@
 //!
 //! `cargo bench -p harness --bench checker` prints one timed check per size
 //! (the million-operation figure) and runs criterion on the smaller two.
+//! With `CHECKER_OPS=N` it only generates and times one history of N
+//! operations, so that a tool such as `/usr/bin/time -v` sees that size's
+//! peak memory alone.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -178,21 +181,34 @@ fn history(operations: usize, seed: u64) -> Vec<Record> {
     records
 }
 
+/// Generates and checks one history of `operations`, printing the time.
+fn timed(operations: usize) -> Vec<Record> {
+    let h = history(operations, 7);
+    let start = Instant::now();
+    let report = check(&h);
+    eprintln!(
+        "checker: {operations} operations in {} sessions checked in {:.2?}",
+        report.sessions,
+        start.elapsed()
+    );
+    assert_eq!(report.total(), 0, "the generator is causal: {report}");
+    h
+}
+
 fn checker(c: &mut Criterion) {
+    if let Ok(ops) = std::env::var("CHECKER_OPS") {
+        let ops = ops
+            .parse()
+            .unwrap_or_else(|e| panic!("CHECKER_OPS must be an operation count: {e}"));
+        timed(ops);
+        return;
+    }
     let mut group = c.benchmark_group("checker");
     group.sample_size(10);
     for operations in [10_000, 100_000, 1_000_000] {
-        let h = history(operations, 7);
         // One timed run per size: the figure for a million operations, too
         // slow for criterion's ten samples.
-        let start = Instant::now();
-        let report = check(&h);
-        eprintln!(
-            "checker: {operations} operations in {} sessions checked in {:.2?}",
-            report.sessions,
-            start.elapsed()
-        );
-        assert_eq!(report.total(), 0, "the generator is causal: {report}");
+        let h = timed(operations);
         if operations >= 1_000_000 {
             continue;
         }

@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::checker::{self, Report};
 use crate::config::{LoadMode, RunConfig, RuntimeKind};
 use crate::history;
+use crate::invariants;
 use crate::recorder::Summary;
 use crate::registry::{self, DesignVisitor};
 use crate::results;
@@ -72,6 +73,19 @@ pub fn run(config: &RunConfig, out: &Path, quiet: bool) -> Result<Vec<Summary>> 
             );
         }
         let mut summary = outcome.recorder.summary(design, offered, outcome.figures);
+        if let Some(inv) = workload.invariants() {
+            let violations = outcome.invariants.violations(inv);
+            summary.invariant_violations = Some(violations.len() as u64);
+            invariants::write_report(&out.join(format!("{design}.invariants.txt")), &violations)
+                .with_context(|| format!("writing {design}.invariants.txt"))?;
+            if !violations.is_empty() && !quiet {
+                eprintln!(
+                    "{design}: {} invariant violations, e.g. {} (see {design}.invariants.txt)",
+                    violations.len(),
+                    violations[0].what
+                );
+            }
+        }
         results::write_hgrm(
             &out.join(format!("{design}.hgrm")),
             &outcome.recorder.workflow,

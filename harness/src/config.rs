@@ -61,6 +61,8 @@ pub struct RunConfig {
     #[serde(default)]
     pub sim: SimSpec,
     #[serde(default)]
+    pub database: DatabaseSpec,
+    #[serde(default)]
     pub history: HistorySpec,
     /// Faults to inject, by time and target.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +102,7 @@ impl Default for RunConfig {
             options: DesignOptions::default(),
             runtime: RuntimeSpec::default(),
             sim: SimSpec::default(),
+            database: DatabaseSpec::default(),
             history: HistorySpec::default(),
             faults: Vec::new(),
             beyond_model: false,
@@ -204,6 +207,37 @@ impl Default for SimSpec {
         SimSpec {
             profile: "default".into(),
             cores: 8,
+        }
+    }
+}
+
+/// Where the database server keeps its rows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Backend {
+    /// In memory, behind the latency profile's `db_service` (the default).
+    #[default]
+    Emulated,
+    /// A real Redis at `database.redis_url`; its own time replaces
+    /// `db_service` (live runtime only).
+    Redis,
+}
+
+/// The backing database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSpec {
+    pub backend: Backend,
+    /// Emptied (FLUSHDB) before each design's run, as the paper's scripts do
+    /// before each data point.
+    pub redis_url: String,
+}
+
+impl Default for DatabaseSpec {
+    fn default() -> Self {
+        DatabaseSpec {
+            backend: Backend::Emulated,
+            redis_url: "redis://127.0.0.1:6379/".into(),
         }
     }
 }
@@ -334,6 +368,12 @@ impl RunConfig {
             return Err(field_error(
                 "sim.cores",
                 format!("must be between 1 and 1024, got {}", self.sim.cores),
+            ));
+        }
+        if self.database.backend == Backend::Redis && self.runtime.kind != RuntimeKind::Live {
+            return Err(field_error(
+                "database.backend",
+                "redis runs in real time: it needs runtime.kind = \"live\"",
             ));
         }
         crate::runtime::sim::profile::ServiceProfile::load(&self.sim.profile)

@@ -1,34 +1,51 @@
-//! The embedded emulated database: an in-memory store with the prototype
-//! proxy's semantics (reference §10). Time and latency belong to the runtime,
-//! which queues requests behind the configured service time.
+//! The database server's semantics: the prototype's causal proxy (reference
+//! §10) over rows kept in memory (the embedded emulated database, the
+//! default) or in a real Redis (`database.backend = "redis"`). Time and
+//! latency belong to the runtime, which queues requests behind the
+//! configured service time.
 
 use std::collections::{HashMap, HashSet};
 
 use impls::db::{DbReply, DbRequest};
 use impls::faastcc::storage::MvStore;
-use impls::{Deps, Key, Micros, NodeId, Register, Registers, Value, VectorClock, Version};
+use impls::{Key, Micros, NodeId, Register, Value, VectorClock, Version};
 
-pub struct EmulatedDb {
-    rows: Registers,
-    /// Dependencies of keys written with some (HydroCache's lattice).
-    deps: HashMap<Key, Deps>,
+use crate::rows::{MemoryRows, Row, RowStore};
+
+pub struct EmulatedDb<R: RowStore = MemoryRows> {
+    /// Width of the clocks.
+    servers: usize,
+    /// Each key's register and, for HydroCache's lattice, its dependencies.
+    rows: R,
     subscribers: Vec<NodeId>,
-    /// The multi-version transactional store FaaSTCC's requests go to.
+    /// The multi-version transactional store FaaSTCC's requests go to (its
+    /// own storage tier, kept in memory with either backend).
     versions: MvStore,
-    /// Tags of the values each key's merges and sets applied, so a run can
-    /// show that no acknowledged write was lost.
+    /// Tags of the values each key's merges and sets applied (after the row
+    /// was stored), so a run can show that no acknowledged write was lost.
     applied: HashMap<Key, HashSet<u64>>,
     pub reads: u64,
     pub writes: u64,
 }
 
-impl EmulatedDb {
-    /// Every key `0..keys` seeded with the initial value, as server 0 seeds
-    /// Redis in the prototype.
+impl EmulatedDb<MemoryRows> {
+    /// Every key `0..keys` seeded with the initial value in memory, as server
+    /// 0 seeds Redis in the prototype.
     pub fn preloaded(keys: u64, servers: usize, value_size: usize) -> EmulatedDb {
+        EmulatedDb::over(
+            MemoryRows::preloaded(keys, servers, value_size),
+            servers,
+            value_size,
+        )
+    }
+}
+
+impl<R: RowStore> EmulatedDb<R> {
+    /// The server over any row store, for clocks over `servers` nodes.
+    pub fn over(rows: R, servers: usize, value_size: usize) -> EmulatedDb<R> {
         EmulatedDb {
-            rows: Registers::preloaded(servers, keys, value_size),
-            deps: HashMap::new(),
+            rows,
+            servers,
             subscribers: Vec::new(),
             versions: MvStore::preloaded(Value::tagged(0, value_size)),
             applied: HashMap::new(),
@@ -37,8 +54,9 @@ impl EmulatedDb {
         }
     }
 
-    pub fn get(&self, key: u64) -> &Register {
-        self.rows.get(key)
+    /// The key's current register, as a reader would get it.
+    pub fn register(&mut self, key: Key) -> Result<Register, R::Error> {
+        Ok(self.rows.load(key)?.register)
     }
 
     /// Whether the write of `key` that produced the value tagged `tag`
@@ -46,10 +64,6 @@ impl EmulatedDb {
     pub fn holds_write(&self, key: Key, tag: u64) -> bool {
         self.applied.get(&key).is_some_and(|t| t.contains(&tag))
             || self.versions.versions(key).any(|(_, v)| v.tag() == tag)
-    }
-
-    fn deps_of(&self, key: Key) -> Deps {
-        self.deps.get(&key).cloned().unwrap_or_default()
     }
 
     /// FaaSTCC's requests go to the multi-version store; what it makes
@@ -74,96 +88,98 @@ impl EmulatedDb {
         }
     }
 
-    /// Applies one request from `from`; replies (and notifications) go into `out`.
+    /// Applies one request from `from`; replies (and notifications) go into
+    /// `out`. A backend error leaves the request unanswered.
     pub fn handle(
         &mut self,
         now: Micros,
         from: NodeId,
         req: DbRequest,
         out: &mut Vec<(NodeId, DbReply)>,
-    ) {
-        let (id, key) = match req {
+    ) -> Result<(), R::Error> {
+        let (id, key, tag, row) = match req {
             DbRequest::ReadAt { .. } | DbRequest::Prepare { .. } | DbRequest::Commit { .. } => {
-                return self.serve_versions(now, from, req, out);
+                self.serve_versions(now, from, req, out);
+                return Ok(());
             }
             DbRequest::Get { id, key } => {
                 self.reads += 1;
-                let register = Some(self.get(key).clone());
-                let deps = self.deps_of(key);
+                let Row { register, deps } = self.rows.load(key)?;
                 out.push((
                     from,
                     DbReply::Got {
                         id,
                         key,
-                        register,
+                        register: Some(register),
                         deps,
                     },
                 ));
-                return;
+                return Ok(());
             }
             DbRequest::Subscribe => {
                 if !self.subscribers.contains(&from) {
                     self.subscribers.push(from);
                 }
-                return;
+                return Ok(());
             }
-            // Clock join plus last-writer-wins with the tie-break.
+            // Clock join plus last-writer-wins with the tie-break; deps merge
+            // as HydroCache's lattice: a dominating version brings its own,
+            // concurrent ones join, a dominated one changes nothing.
             DbRequest::Merge {
                 id,
                 key,
                 version,
                 deps,
             } => {
-                self.applied
-                    .entry(key)
-                    .or_default()
-                    .insert(version.value.tag());
-                let row = self.rows.get_mut(key);
+                let mut row = self.rows.load(key)?;
                 let (dominates, concurrent) = (
-                    row.vc.happens_before(&version.vc),
-                    row.vc.concurrent(&version.vc),
+                    row.register.vc.happens_before(&version.vc),
+                    row.register.vc.concurrent(&version.vc),
                 );
-                row.merge_version(&version);
+                row.register.merge_version(&version);
                 if dominates {
-                    self.deps.insert(key, deps);
+                    row.deps = deps;
                 } else if concurrent {
-                    self.deps.entry(key).or_default().merge(&deps);
+                    row.deps.merge(&deps);
                 }
-                (id, key)
+                (id, key, version.value.tag(), row)
             }
             // A plain SET: clocks play no part.
             DbRequest::Set { id, key, value } => {
-                self.applied.entry(key).or_default().insert(value.tag());
-                let width = self.rows.servers();
-                self.deps.remove(&key);
-                *self.rows.get_mut(key) = Register::new(Version {
+                let tag = value.tag();
+                let register = Register::new(Version {
                     value,
-                    vc: VectorClock::zero(width),
+                    vc: VectorClock::zero(self.servers),
                 });
-                (id, key)
+                let row = Row {
+                    register,
+                    deps: Default::default(),
+                };
+                (id, key, tag, row)
             }
         };
+        self.rows.store(key, &row)?;
+        self.applied.entry(key).or_default().insert(tag);
         self.writes += 1;
         out.push((from, DbReply::Written { id, key }));
-        let register = self.get(key).clone();
-        let deps = self.deps_of(key);
         for &s in &self.subscribers {
             out.push((
                 s,
                 DbReply::Notify {
                     key,
-                    register: register.clone(),
-                    deps: deps.clone(),
+                    register: row.register.clone(),
+                    deps: row.deps.clone(),
                 },
             ));
         }
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use impls::Value;
+    use impls::{Deps, Value};
 
     fn merge(db: &mut EmulatedDb, tag: u64, vc: &[u32]) -> Vec<(NodeId, DbReply)> {
         let mut out = Vec::new();
@@ -180,7 +196,7 @@ mod tests {
             version,
             deps,
         };
-        db.handle(0, 0, req, &mut out);
+        db.handle(0, 0, req, &mut out).unwrap();
         out
     }
 
@@ -190,7 +206,8 @@ mod tests {
         merge(&mut db, 1, &[1, 0]);
         merge(&mut db, 2, &[0, 1]); // concurrent: deps join
         let mut out = Vec::new();
-        db.handle(0, 0, DbRequest::Get { id: 9, key: 5 }, &mut out);
+        db.handle(0, 0, DbRequest::Get { id: 9, key: 5 }, &mut out)
+            .unwrap();
         let (_, DbReply::Got { deps, .. }) = &out[0] else {
             panic!("{out:?}")
         };
@@ -198,7 +215,8 @@ mod tests {
         merge(&mut db, 3, &[2, 2]); // dominates: its deps replace
         merge(&mut db, 4, &[1, 1]); // dominated: nothing changes
         out.clear();
-        db.handle(0, 0, DbRequest::Get { id: 10, key: 5 }, &mut out);
+        db.handle(0, 0, DbRequest::Get { id: 10, key: 5 }, &mut out)
+            .unwrap();
         let (_, DbReply::Got { deps, register, .. }) = &out[0] else {
             panic!("{out:?}")
         };
@@ -212,8 +230,15 @@ mod tests {
         merge(&mut db, 1, &[0, 2]);
         merge(&mut db, 2, &[1, 0]);
         merge(&mut db, 3, &[0, 1]);
-        assert_eq!(db.get(5).value.tag(), 2, "[1,0] is privileged over [0,2]");
-        assert_eq!(db.get(5).vc, VectorClock::from_counters(&[1, 2]));
+        assert_eq!(
+            db.register(5).unwrap().value.tag(),
+            2,
+            "[1,0] is privileged over [0,2]"
+        );
+        assert_eq!(
+            db.register(5).unwrap().vc,
+            VectorClock::from_counters(&[1, 2])
+        );
         assert_eq!(db.writes, 3);
     }
 
@@ -221,7 +246,7 @@ mod tests {
     fn subscribers_hear_every_write_and_reads_see_preloaded_keys() {
         let mut db = EmulatedDb::preloaded(10, 2, 8);
         let mut out = Vec::new();
-        db.handle(0, 1, DbRequest::Subscribe, &mut out);
+        db.handle(0, 1, DbRequest::Subscribe, &mut out).unwrap();
         db.handle(
             0,
             0,
@@ -231,13 +256,15 @@ mod tests {
                 value: Value::tagged(9, 8),
             },
             &mut out,
-        );
+        )
+        .unwrap();
         assert!(matches!(out[0], (0, DbReply::Written { id: 7, key: 3 })));
         assert!(
             matches!(&out[1], (1, DbReply::Notify { key: 3, register, .. }) if register.value.tag() == 9)
         );
         out.clear();
-        db.handle(0, 0, DbRequest::Get { id: 8, key: 4 }, &mut out);
+        db.handle(0, 0, DbRequest::Get { id: 8, key: 4 }, &mut out)
+            .unwrap();
         assert!(
             matches!(&out[0], (0, DbReply::Got { id: 8, register: Some(r), .. }) if r.value.tag() == 0)
         );
@@ -249,7 +276,7 @@ mod tests {
         use impls::db::TxnId;
         let mut db = EmulatedDb::preloaded(10, 2, 8);
         let mut out = Vec::new();
-        db.handle(0, 1, DbRequest::Subscribe, &mut out);
+        db.handle(0, 1, DbRequest::Subscribe, &mut out).unwrap();
         let txn = TxnId { node: 0, seq: 1 };
         let writes = vec![(3, Value::tagged(9, 8)), (4, Value::tagged(10, 8))];
         db.handle(
@@ -262,13 +289,15 @@ mod tests {
                 last_seen: 0,
             },
             &mut out,
-        );
+        )
+        .unwrap();
         let [(0, DbReply::Prepared { id: 1, ts, .. })] = out.as_slice() else {
             panic!("{out:?}")
         };
         let ts = *ts;
         out.clear();
-        db.handle(200, 0, DbRequest::Commit { txn, ts }, &mut out);
+        db.handle(200, 0, DbRequest::Commit { txn, ts }, &mut out)
+            .unwrap();
         let pushed: Vec<(NodeId, u64, u64)> = out
             .iter()
             .filter_map(|(to, r)| match r {
@@ -284,7 +313,7 @@ mod tests {
             snapshot: u64::MAX,
             last_seen: 0,
         };
-        db.handle(300, 0, read, &mut out);
+        db.handle(300, 0, read, &mut out).unwrap();
         let [(0, DbReply::VersionsAt { id: 2, versions })] = out.as_slice() else {
             panic!("{out:?}")
         };

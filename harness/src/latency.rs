@@ -124,6 +124,9 @@ pub struct LatencyProfile {
     pub db_service: Dist,
     /// Scheduling and invocation of each function by the serverless runtime.
     pub dispatch: Dist,
+    /// One way, a workflow to the token service (a server one hop away)
+    /// and back.
+    pub token: Dist,
 }
 
 impl Default for LatencyProfile {
@@ -150,6 +153,11 @@ impl Default for LatencyProfile {
                 sd: 200,
                 floor: 300,
             },
+            token: Dist::LogNormal {
+                median: 100,
+                sigma: 0.25,
+                floor: 50,
+            },
         }
     }
 }
@@ -163,6 +171,7 @@ impl LatencyProfile {
             node_db: Dist::ZERO,
             db_service: Dist::ZERO,
             dispatch: Dist::ZERO,
+            token: Dist::ZERO,
         }
     }
 
@@ -170,13 +179,14 @@ impl LatencyProfile {
         self.links().iter().all(|(_, d)| d.is_zero())
     }
 
-    pub fn links(&self) -> [(&'static str, &Dist); 5] {
+    pub fn links(&self) -> [(&'static str, &Dist); 6] {
         [
             ("client_node", &self.client_node),
             ("node_node", &self.node_node),
             ("node_db", &self.node_db),
             ("db_service", &self.db_service),
             ("dispatch", &self.dispatch),
+            ("token", &self.token),
         ]
     }
 

@@ -10,6 +10,7 @@ use harness::checker;
 use harness::compare;
 use harness::config::{RunConfig, set_overrides};
 use harness::latency::LatencyProfile;
+use harness::paper;
 use harness::registry;
 use harness::results;
 use harness::sim_commands::{self, CalibrateArgs, ExploreArgs};
@@ -50,6 +51,12 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Run every experiment of the paper's evaluation as a sweep, draw the
+    /// plots and write REPORT.md (`make reproduce`).
+    Reproduce(Box<ReproduceArgs>),
+    /// Write REPORT.md from the paper experiments' sweeps in a folder and the
+    /// paper's reference numbers.
+    Report(Box<PaperFiles>),
     /// List the designs and workloads.
     List,
     /// Draw the plots of a results or sweep folder again.
@@ -139,6 +146,34 @@ struct RunArgs {
 }
 
 #[derive(Args)]
+struct PaperFiles {
+    /// The folder with one sweep folder per figure; REPORT.md goes there.
+    #[arg(long, default_value = "results/paper")]
+    out: PathBuf,
+    #[arg(long, default_value = "workloads/paper/experiments.toml")]
+    experiments: PathBuf,
+    #[arg(long, default_value = "workloads/paper/reference.toml")]
+    reference: PathBuf,
+    #[arg(long, default_value = "workloads/paper/explanations.toml")]
+    explanations: PathBuf,
+}
+
+#[derive(Args)]
+struct ReproduceArgs {
+    #[command(flatten)]
+    files: PaperFiles,
+    /// The reduced run of every experiment (fewer points, shorter runs).
+    #[arg(long)]
+    quick: bool,
+    /// Comma-separated figures to run (the report covers all that ran).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// No progress bars.
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
 struct SweepArgs {
     /// A TOML run config: the base every point starts from.
     #[arg(long)]
@@ -150,6 +185,9 @@ struct SweepArgs {
     /// Comma-separated designs, or "all".
     #[arg(long, value_delimiter = ',')]
     designs: Option<Vec<String>>,
+    /// The runtime of every point: live or sim.
+    #[arg(long, value_parser = ["live", "sim"])]
+    runtime: Option<String>,
     /// Override any config field of every point: --set load.duration=5s
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     set: Vec<String>,
@@ -261,6 +299,9 @@ fn sweep(args: SweepArgs) -> Result<()> {
     if let Some(d) = &args.designs {
         overrides.push(designs_override(d));
     }
+    if let Some(r) = &args.runtime {
+        overrides.push(("runtime.kind".into(), format!("{r:?}")));
+    }
     let varies = args
         .vary
         .iter()
@@ -293,6 +334,33 @@ fn sweep(args: SweepArgs) -> Result<()> {
             out.join(sweep::SWEEP_FILE).display()
         );
     }
+    Ok(())
+}
+
+fn reproduce(args: ReproduceArgs) -> Result<()> {
+    let f = args.files;
+    let path = paper::reproduce::Reproduce {
+        experiments: f.experiments,
+        reference: f.reference,
+        explanations: f.explanations,
+        out: f.out,
+        quick: args.quick,
+        only: args.only,
+        quiet: args.quiet,
+    }
+    .run()?;
+    println!("{}", path.display());
+    Ok(())
+}
+
+fn report(f: PaperFiles) -> Result<()> {
+    let path = paper::report::write(&paper::report::Inputs {
+        experiments: paper::experiments::load(&f.experiments)?,
+        reference: paper::reference::Reference::load(&f.reference)?,
+        explanations: paper::report::load_explanations(&f.explanations)?,
+        dir: f.out,
+    })?;
+    println!("{}", path.display());
     Ok(())
 }
 
@@ -384,6 +452,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => run(*args),
         Command::Sweep(args) => sweep(*args),
+        Command::Reproduce(args) => reproduce(*args),
+        Command::Report(files) => report(*files),
         Command::Compare {
             old,
             new,

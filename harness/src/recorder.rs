@@ -246,6 +246,7 @@ impl Recorder {
             server_util_mean: server.server_util_mean,
             server_util_max: server.server_util_max,
             queue_peak: server.queue_peak,
+            invariant_violations: None,
         }
     }
 }
@@ -337,6 +338,9 @@ pub struct Summary {
     pub server_util_mean: Option<f64>,
     pub server_util_max: Option<f64>,
     pub queue_peak: Option<u64>,
+    /// Broken invariants of an invariant workload, in states workflows read
+    /// and in the final state (empty for a workload without an invariant).
+    pub invariant_violations: Option<u64>,
 }
 
 #[cfg(test)]

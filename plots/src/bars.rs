@@ -49,6 +49,7 @@ pub(crate) fn latency(run: &str, rows: &[SummaryRow]) -> BarChart {
                     value: (p.micros)(row) / 1000.0,
                     fill: tint(colour, p.white),
                     edge: colour,
+                    whisker: None,
                 })
                 .collect();
             (row.design.clone(), bars)
@@ -84,6 +85,7 @@ pub(crate) fn throughput(run: &str, rows: &[SummaryRow]) -> BarChart {
                 value: row.throughput_wf_s,
                 fill: colour,
                 edge: colour,
+                whisker: None,
             };
             (row.design.clone(), vec![bar])
         })
@@ -97,10 +99,49 @@ pub(crate) fn throughput(run: &str, rows: &[SummaryRow]) -> BarChart {
     }
 }
 
+/// One bar per design at its p50 workflow latency, with a whisker up to its
+/// p99: the body and the tail of each design in one row.
+pub(crate) fn latency_whiskers(run: &str, rows: &[SummaryRow]) -> BarChart {
+    let groups = rows
+        .iter()
+        .map(|row| {
+            let colour = design_style(&row.design).colour;
+            let bar = Bar {
+                value: row.p50_us / 1000.0,
+                fill: tint(colour, 0.3),
+                edge: colour,
+                whisker: Some(row.p99_us / 1000.0),
+            };
+            (row.design.clone(), vec![bar])
+        })
+        .collect();
+    let grey = RGBColor(90, 90, 90);
+    BarChart {
+        title: format!("{run}: workflow latency, p50 bars with p99 whiskers"),
+        x_desc: "workflow latency (ms)",
+        groups,
+        legend: vec![
+            Entry {
+                label: "p50".into(),
+                swatch: Swatch::Bar {
+                    fill: tint(grey, 0.3),
+                    edge: grey,
+                },
+            },
+            Entry {
+                label: "p99".into(),
+                swatch: Swatch::Whisker(grey),
+            },
+        ],
+    }
+}
+
 pub(crate) struct Bar {
     value: f64,
     fill: RGBColor,
     edge: RGBColor,
+    /// A whisker from the bar's end to a higher value (p99 over a p50 bar).
+    whisker: Option<f64>,
 }
 
 pub(crate) struct BarChart {
@@ -109,6 +150,13 @@ pub(crate) struct BarChart {
     /// Design name and its bars, drawn top to bottom in this order.
     groups: Vec<(String, Vec<Bar>)>,
     legend: Vec<Entry>,
+}
+
+impl Bar {
+    /// Where the bar or its whisker ends.
+    fn end(&self) -> f64 {
+        self.whisker.map_or(self.value, |w| w.max(self.value))
+    }
 }
 
 const BAR_PX: u32 = 20;
@@ -162,7 +210,7 @@ impl Figure for BarChart {
         let max = self
             .groups
             .iter()
-            .flat_map(|(_, bars)| bars.iter().map(|bar| bar.value))
+            .flat_map(|(_, bars)| bars.iter().map(Bar::end))
             .fold(0.0, f64::max);
         // An all-zero chart still needs a non-empty range.
         let x_max = if max > 0.0 {
@@ -217,8 +265,19 @@ impl Figure for BarChart {
                     Rectangle::new(corners, bar.fill.filled()),
                     Rectangle::new(corners, bar.edge.stroke_width(1)),
                 ])?;
-                let label = EmptyElement::at((bar.value, (top + bottom) / 2.0))
-                    + Text::new(theme::value_label(bar.value), (4, 0), theme::value());
+                let middle = (top + bottom) / 2.0;
+                let mut text = theme::value_label(bar.value);
+                if let Some(high) = bar.whisker {
+                    let cap = bar_height * 0.3;
+                    let stroke = bar.edge.stroke_width(2);
+                    chart.draw_series([
+                        PathElement::new(vec![(bar.value, middle), (high, middle)], stroke),
+                        PathElement::new(vec![(high, middle - cap), (high, middle + cap)], stroke),
+                    ])?;
+                    text = format!("{text} / {}", theme::value_label(high));
+                }
+                let label =
+                    EmptyElement::at((bar.end(), middle)) + Text::new(text, (4, 0), theme::value());
                 chart.draw_series([label])?;
             }
         }

@@ -9,6 +9,7 @@ use plotters::prelude::*;
 
 use crate::axis::TickedAxis;
 use crate::legend::{self, Entry, Swatch};
+use crate::lines::{Scale, nice_ticks};
 use crate::read::PercentilePoint;
 use crate::render::{DrawResult, Figure};
 use crate::style::design_style;
@@ -72,6 +73,9 @@ impl CdfChart {
     }
 }
 
+/// Latencies spanning more than this factor get a log axis.
+const WIDE_RANGE: f64 = 50.0;
+
 /// Height of the plotting area (the legend may ask for more).
 const PLOT_HEIGHT: u32 = 500;
 
@@ -92,7 +96,24 @@ impl Figure for CdfChart {
 
         let all = || self.curves.iter().flat_map(|c| c.points.iter());
         let max_ms = all().map(|p| p.0).fold(0.0, f64::max);
-        let x_max = if max_ms > 0.0 { max_ms * 1.05 } else { 1.0 };
+        let min_ms = all()
+            .map(|p| p.0)
+            .filter(|&x| x > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        // Designs orders of magnitude apart would leave the fast ones squashed
+        // against the axis on a linear scale.
+        let x_scale = if max_ms > WIDE_RANGE * min_ms {
+            Scale::Log10
+        } else {
+            Scale::Linear
+        };
+        let (x_min, x_max, x_ticks) = match x_scale {
+            Scale::Log10 => x_scale.layout(min_ms, max_ms, false, &[]),
+            _ => {
+                let x_max = if max_ms > 0.0 { max_ms * 1.05 } else { 1.0 };
+                (0.0, x_max, nice_ticks(0.0, x_max))
+            }
+        };
         // Show at least up to 99%, and whole nines so the top tick is labelled.
         let deepest = all().map(|p| p.1).fold(0.0, f64::max);
         let y_max = (deepest - 1e-9).ceil().max(2.0);
@@ -105,13 +126,20 @@ impl Figure for CdfChart {
             .margin_left(theme::LEFT_MARGIN)
             .x_label_area_size(theme::X_AXIS_HEIGHT)
             .y_label_area_size(90)
-            .build_cartesian_2d(0.0..x_max, TickedAxis::new(0.0..y_max, ticks.clone()))?;
+            .build_cartesian_2d(
+                TickedAxis::new(x_min..x_max, x_ticks),
+                TickedAxis::new(0.0..y_max, ticks.clone()),
+            )?;
+        let x_span = x_max - x_min;
         chart
             .configure_mesh()
-            .x_labels(10)
-            .x_label_formatter(&theme::tick_labels(x_max))
+            .x_label_formatter(&|x| x_scale.label(*x, x_span))
             .y_label_formatter(&|y| percent_label(*y))
-            .x_desc("workflow latency (ms)")
+            .x_desc(if x_scale == Scale::Log10 {
+                "workflow latency (ms, log scale)"
+            } else {
+                "workflow latency (ms)"
+            })
             .y_desc("percentile")
             .light_line_style(TRANSPARENT)
             .label_style(theme::tick())
@@ -120,14 +148,20 @@ impl Figure for CdfChart {
 
         for curve in &self.curves {
             let style = design_style(&curve.design);
+            let points: Vec<(f64, f64)> = curve
+                .points
+                .iter()
+                .filter(|p| x_scale == Scale::Linear || p.0 > 0.0)
+                .map(|&(ms, y)| (x_scale.position(ms), y))
+                .collect();
             chart.draw_series(LineSeries::new(
-                curve.points.iter().copied(),
+                points.iter().copied(),
                 style.colour.stroke_width(2),
             ))?;
             // Markers only where the curve crosses a labelled percentile:
             // enough to tell designs apart, and they mark readable values.
             for &level in &ticks[1..] {
-                if let Some(ms) = latency_at(&curve.points, level) {
+                if let Some(ms) = latency_at(&points, level) {
                     style
                         .marker
                         .draw(chart.plotting_area(), (ms, level), 5, style.colour)?;

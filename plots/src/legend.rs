@@ -13,6 +13,8 @@ pub(crate) enum Swatch {
     Bar { fill: RGBColor, edge: RGBColor },
     /// A line segment with the design's marker, as for a curve.
     Line(DesignStyle),
+    /// A capped line, as for a whisker.
+    Whisker(RGBColor),
 }
 
 pub(crate) struct Entry {
@@ -74,6 +76,11 @@ fn draw_box<DB: DrawingBackend>(
                     [(x0, y - 8), (x1, y + 8)],
                     edge.stroke_width(1),
                 ))?;
+            }
+            Swatch::Whisker(colour) => {
+                let stroke = colour.stroke_width(2);
+                column.draw(&PathElement::new(vec![(x0, y), (x1, y)], stroke))?;
+                column.draw(&PathElement::new(vec![(x1, y - 6), (x1, y + 6)], stroke))?;
             }
             Swatch::Line(style) => {
                 column.draw(&PathElement::new(

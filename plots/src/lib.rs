@@ -3,6 +3,7 @@
 //! [`plot_run`] reads the folder's `summary.csv` and `<design>.hgrm` files and
 //! writes, next to them, PNG and SVG versions of:
 //! - `latency`: p50 / p99 / p99.9 workflow latency per design,
+//! - `latency_whiskers`: a p50 bar with a p99 whisker per design,
 //! - `throughput`: workflows per second per design,
 //! - `latency_cdf`: latency percentile curves, for designs with a `.hgrm`.
 //!
@@ -54,6 +55,11 @@ pub fn plot_run(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let run = run_name(dir);
     let mut written = Vec::new();
     written.extend(render::save(&bars::latency(&run, &rows), dir, "latency")?);
+    written.extend(render::save(
+        &bars::latency_whiskers(&run, &rows),
+        dir,
+        "latency_whiskers",
+    )?);
     written.extend(render::save(
         &bars::throughput(&run, &rows),
         dir,

@@ -27,7 +27,7 @@ pub(crate) enum Scale {
 }
 
 impl Scale {
-    fn position(&self, v: f64) -> f64 {
+    pub(crate) fn position(&self, v: f64) -> f64 {
         match self {
             Scale::Linear | Scale::Categories(_) => v,
             Scale::Log10 => v.log10(),
@@ -46,7 +46,13 @@ impl Scale {
     /// Axis range and tick positions for data in `lo..=hi`. `from_zero`
     /// starts a linear axis at 0; `at` lists the data's own values, used as
     /// ticks when there are few.
-    fn layout(&self, lo: f64, hi: f64, from_zero: bool, at: &[f64]) -> (f64, f64, Vec<f64>) {
+    pub(crate) fn layout(
+        &self,
+        lo: f64,
+        hi: f64,
+        from_zero: bool,
+        at: &[f64],
+    ) -> (f64, f64, Vec<f64>) {
         match self {
             Scale::Categories(names) => {
                 let ticks = (0..names.len()).map(|i| i as f64).collect();
@@ -101,7 +107,7 @@ impl Scale {
         }
     }
 
-    fn label(&self, p: f64, span: f64) -> String {
+    pub(crate) fn label(&self, p: f64, span: f64) -> String {
         match self {
             Scale::Categories(names) => {
                 let i = p.round();
@@ -125,7 +131,7 @@ fn compact(v: f64) -> String {
 }
 
 /// Ticks at 1-2-5 multiples, about six over `lo..hi`.
-fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+pub(crate) fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let raw = (hi - lo) / 6.0;
     if !(raw.is_finite() && raw > 0.0) {
         return vec![lo];
@@ -159,6 +165,10 @@ pub(crate) struct LineChart {
     pub(crate) x_scale: Scale,
     pub(crate) panels: Vec<Panel>,
 }
+
+/// A linear y axis starts at zero unless the lowest value is above this
+/// share of the highest.
+const NARROW_BAND: f64 = 0.5;
 
 /// Height of each panel's plotting area.
 const PANEL_HEIGHT: u32 = 330;
@@ -257,7 +267,10 @@ fn draw_panel<DB: DrawingBackend>(
     let (y0, y1, y_ticks) = match panel.y_scale {
         Scale::Log10 => panel.y_scale.layout(y_lo, y_hi, false, &[]),
         _ => {
-            let (a, b, _) = panel.y_scale.layout(y_lo, y_hi, true, &[]);
+            // Values in a narrow band far from zero would be flat lines on
+            // an axis from zero; the tick labels show where the axis starts.
+            let from_zero = y_lo <= NARROW_BAND * y_hi;
+            let (a, b, _) = panel.y_scale.layout(y_lo, y_hi, from_zero, &[]);
             (a, b, nice_ticks(a, b))
         }
     };

@@ -18,7 +18,7 @@ pub(crate) fn column_axis(column: &str) -> (String, f64) {
         "throughput_ops_s" => ("throughput (operations/s)".into(), 1.0),
         "offered_wf_s" => ("offered load (workflows/s)".into(), 1.0),
         "cpu_us_per_wf" => ("server CPU per workflow (µs)".into(), 1.0),
-        "cpu_pct" => ("process CPU (% of one core)".into(), 1.0),
+        "cpu_pct" => ("CPU (% of one core)".into(), 1.0),
         "rss_mb" => ("resident memory (MB)".into(), 1.0),
         "hit_ratio" => ("cache hit ratio".into(), 1.0),
         "msgs_per_wf" => ("messages per workflow".into(), 1.0),
@@ -29,6 +29,7 @@ pub(crate) fn column_axis(column: &str) -> (String, f64) {
         "server_util_mean" => ("mean server utilisation (busy share)".into(), 1.0),
         "server_util_max" => ("max server utilisation (busy share)".into(), 1.0),
         "queue_peak" => ("peak queue length (messages)".into(), 1.0),
+        "invariant_violations" => ("invariant violations".into(), 1.0),
         other => (other.to_string(), 1.0),
     }
 }
@@ -43,6 +44,7 @@ pub(crate) fn field_axis(field: &str) -> String {
         "workload.keys" => "keys".into(),
         "workload.value_size" => "value size (bytes)".into(),
         "workload.functions_count" => "functions per workflow".into(),
+        "workload.token_fraction" => "fraction of conflicting operations run with tokens".into(),
         other => other.to_string(),
     }
 }

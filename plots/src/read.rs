@@ -118,7 +118,7 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, PlotError> {
     Ok(rows)
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> PlotError {
+pub(crate) fn csv_error(path: &Path, e: &csv::Error) -> PlotError {
     PlotError::Malformed {
         path: path.to_owned(),
         line: e.position().map_or(0, csv::Position::line),

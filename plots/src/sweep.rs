@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::lines::{LineChart, Panel, Scale, Series};
 use crate::metric::{column_axis, field_axis};
+use crate::read::csv_error;
 use crate::render;
 use crate::{PlotError, run_name};
 
@@ -14,6 +15,8 @@ pub const SWEEP_FILE: &str = "sweep.csv";
 /// The varied field of rate sweeps.
 pub const RATE_FIELD: &str = "load.rate";
 pub const SERVERS_FIELD: &str = "servers";
+/// The share of conflicting operations run with tokens (invariant workloads).
+pub const TOKEN_FIELD: &str = "workload.token_fraction";
 
 /// What a sweep plot shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +93,7 @@ impl SweepPlot {
         match self.kind {
             SweepKind::LatencyVsRate => "workflow latency vs offered load".into(),
             SweepKind::Servers => "throughput vs cache servers".into(),
-            SweepKind::Resources => "process CPU and memory vs offered load".into(),
+            SweepKind::Resources => "CPU and memory vs offered load".into(),
             SweepKind::Param => {
                 let names: Vec<String> = self.panels().into_iter().map(|(c, _)| c).collect();
                 format!("{} vs {}", names.join(", "), self.x_field)
@@ -117,11 +120,7 @@ impl SweepTable {
         let mut reader = csv::ReaderBuilder::new()
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let malformed = |e: csv::Error| PlotError::Malformed {
-            path: path.to_owned(),
-            line: e.position().map_or(0, csv::Position::line),
-            reason: e.to_string(),
-        };
+        let malformed = |e: csv::Error| csv_error(path, &e);
         let headers: Vec<String> = reader
             .headers()
             .map_err(malformed)?
@@ -177,6 +176,15 @@ impl SweepTable {
         }
     }
 
+    /// Whether any row holds a number above zero in `column`.
+    fn any_positive(&self, column: &str) -> bool {
+        self.rows.iter().any(|r| {
+            self.cell(r, column)
+                .and_then(|c| c.parse::<f64>().ok())
+                .is_some_and(|v| v > 0.0)
+        })
+    }
+
     /// Whether any row has a value in `column`.
     fn has_values(&self, column: &str) -> bool {
         self.rows
@@ -203,13 +211,21 @@ fn draw(dir: &Path, table: &SweepTable, plot: &SweepPlot) -> Result<Vec<PathBuf>
             table.varied.join(", ")
         )));
     }
-    for (column, _) in plot.panels() {
-        if !table.headers.contains(&column) {
+    let mut panels = plot.panels();
+    for (column, _) in &panels {
+        if !table.headers.contains(column) {
             return Err(invalid(format!("no column {column}")));
         }
-        if !table.has_values(&column) {
-            return Err(invalid(format!("column {column} holds no values")));
-        }
+    }
+    // Resources show what the runtime measured: sim runs have no memory figure.
+    if plot.kind == SweepKind::Resources {
+        panels.retain(|(column, _)| table.has_values(column));
+    }
+    if let Some((column, _)) = panels.iter().find(|(c, _)| !table.has_values(c)) {
+        return Err(invalid(format!("column {column} holds no values")));
+    }
+    if panels.is_empty() {
+        return Err(invalid("neither cpu_pct nor rss_mb holds a value".into()));
     }
     // Figures per value of the other varied field, if there is one.
     let other = table.varied.iter().find(|f| **f != plot.x_field);
@@ -236,7 +252,7 @@ fn draw(dir: &Path, table: &SweepTable, plot: &SweepPlot) -> Result<Vec<PathBuf>
             (Some(f), Some(v)) => Some(format!("{f}={v}")),
             _ => None,
         };
-        let chart = chart(table, plot, &rows, &name, suffix.as_deref())?;
+        let chart = chart(table, plot, &panels, &rows, &name, suffix.as_deref())?;
         let stem = match &suffix {
             Some(s) => format!("{}_{s}", plot.stem()),
             None => plot.stem(),
@@ -249,6 +265,7 @@ fn draw(dir: &Path, table: &SweepTable, plot: &SweepPlot) -> Result<Vec<PathBuf>
 fn chart(
     table: &SweepTable,
     plot: &SweepPlot,
+    panels: &[(String, bool)],
     rows: &[(usize, &Vec<String>)],
     name: &str,
     suffix: Option<&str>,
@@ -283,9 +300,10 @@ fn chart(
             (Scale::Categories(names), xs)
         }
     };
-    let mut panels = Vec::new();
-    for (column, per_x) in plot.panels() {
-        let (mut y_desc, divisor) = column_axis(&column);
+    let mut drawn = Vec::new();
+    for (column, per_x) in panels {
+        let (column, per_x) = (column.as_str(), *per_x);
+        let (mut y_desc, divisor) = column_axis(column);
         if per_x {
             y_desc = match y_desc.split_once(" (") {
                 Some((what, unit)) => format!("{what} per server ({unit}"),
@@ -294,7 +312,7 @@ fn chart(
         }
         let mut series: Vec<Series> = Vec::new();
         for ((line, row), &x) in rows.iter().zip(&xs) {
-            let Some(v) = table.number(row, &column, *line)? else {
+            let Some(v) = table.number(row, column, *line)? else {
                 continue;
             };
             let y = if per_x { v / x } else { v } / divisor;
@@ -318,7 +336,7 @@ fn chart(
         let hi = ys.iter().copied().fold(0.0, f64::max);
         // A wide latency range would squash the low-load points against zero.
         let wide = column.ends_with("_us") && lo > 0.0 && hi / lo > 20.0;
-        panels.push(Panel {
+        drawn.push(Panel {
             y_desc,
             y_scale: if wide { Scale::Log10 } else { Scale::Linear },
             series,
@@ -335,13 +353,14 @@ fn chart(
         title,
         x_desc: field_axis(&plot.x_field),
         x_scale,
-        panels,
+        panels: drawn,
     })
 }
 
 /// The plots that fit a sweep: for each varied field, latency against it
 /// (latency vs offered load for rate sweeps), plus resources for rate sweeps
-/// with CPU or memory figures and throughput per server for server sweeps.
+/// with CPU or memory figures, throughput per server for server sweeps, and
+/// the anomaly rate when any design had anomalies.
 pub fn plot_sweep_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let table = SweepTable::read(&dir.join(SWEEP_FILE))?;
     let mut written = Vec::new();
@@ -349,14 +368,32 @@ pub fn plot_sweep_all(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         let mut plots = Vec::new();
         if field == RATE_FIELD {
             plots.push(SweepPlot::new(SweepKind::LatencyVsRate, field));
-            if table.has_values("cpu_pct") && table.has_values("rss_mb") {
+            if table.has_values("cpu_pct") || table.has_values("rss_mb") {
                 plots.push(SweepPlot::new(SweepKind::Resources, field));
             }
+        } else if field == TOKEN_FIELD {
+            // The cost of strength: what tokens cost, and what they buy.
+            let mut plot = SweepPlot::new(SweepKind::Param, field);
+            plot.metrics = [
+                "p50_us",
+                "p99_us",
+                "throughput_wf_s",
+                "invariant_violations",
+            ]
+            .map(String::from)
+            .to_vec();
+            plots.push(plot);
         } else {
             plots.push(SweepPlot::new(SweepKind::Param, field));
         }
         if field == SERVERS_FIELD {
             plots.push(SweepPlot::new(SweepKind::Servers, field));
+        }
+        if table.any_positive("anomaly_rate") {
+            let mut anomalies = SweepPlot::new(SweepKind::Param, field);
+            anomalies.metrics = vec!["anomaly_rate".into()];
+            anomalies.file = Some(format!("anomaly_rate_{}", field.replace('.', "_")));
+            plots.push(anomalies);
         }
         for plot in plots {
             written.extend(draw(dir, &table, &plot)?);

@@ -57,7 +57,7 @@ fn a_rate_sweep_gets_latency_and_resource_plots() {
         assert!(svg.contains(text), "latency_vs_rate.svg lacks {text}");
     }
     let svg = fs::read_to_string(dir.path().join("resources.svg")).unwrap();
-    assert!(svg.contains("process CPU (% of one core)") && svg.contains("resident memory (MB)"));
+    assert!(svg.contains("CPU (% of one core)") && svg.contains("resident memory (MB)"));
 }
 
 #[test]
@@ -123,4 +123,37 @@ fn a_named_plot_draws_chosen_metrics_and_errors_name_the_problem() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("no column p42_us"), "{err}");
+}
+
+#[test]
+fn sim_sweeps_draw_the_figures_they_have() {
+    // A sim rate sweep: CPU but no memory figure; one design had anomalies.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv =
+        String::from("design,load.rate,workflows,p50_us,p99_us,cpu_pct,rss_mb,anomaly_rate\n");
+    for rate in [1000, 2000, 3000] {
+        csv.push_str(&format!(
+            "causalmesh,{rate},10,3000,5000,{},,0\n",
+            rate / 50
+        ));
+        csv.push_str(&format!(
+            "eventual,{rate},10,2000,4000,{},,0.01\n",
+            rate / 60
+        ));
+    }
+    fs::write(dir.path().join("sweep.csv"), csv).unwrap();
+    let written = plots::plot_dir(dir.path()).unwrap();
+    assert_eq!(
+        names(&written),
+        [
+            "latency_vs_rate.png",
+            "latency_vs_rate.svg",
+            "resources.png",
+            "resources.svg",
+            "anomaly_rate_load_rate.png",
+            "anomaly_rate_load_rate.svg"
+        ]
+    );
+    let svg = fs::read_to_string(dir.path().join("resources.svg")).unwrap();
+    assert!(svg.contains("CPU (% of one core)") && !svg.contains("resident memory"));
 }

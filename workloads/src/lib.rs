@@ -12,6 +12,9 @@ pub mod plan;
 pub mod spec;
 pub mod visibility;
 
+use impls::{Op, OpResult};
+
+pub use invariants::Invariants;
 pub use media::Media;
 pub use micro::Micro;
 pub use plan::{FunctionPlan, WorkflowPlan};
@@ -27,6 +30,36 @@ pub trait Workload: Send + Sync {
     fn retry(&self, plan: &WorkflowPlan, attempt: u32) -> WorkflowPlan {
         plan::retagged(plan, attempt)
     }
+
+    /// For a workload that computes on what it read: the operation to run
+    /// in place of the planned `op`, given the results of the attempt's
+    /// earlier operations in order. `None` runs the plan as it is. A
+    /// replacement write keeps the planned value's tag, so tags stay unique.
+    fn decide(&self, _plan: &WorkflowPlan, _results: &[OpResult], _op: &Op) -> Option<Op> {
+        None
+    }
+
+    /// The tokens the workflow holds from before its first function until
+    /// it has finished, in ascending token order (every workflow acquires in
+    /// that one order, so none waits in a cycle).
+    fn tokens(&self, _plan: &WorkflowPlan) -> Vec<TokenRequest> {
+        Vec::new()
+    }
+
+    /// The invariant workloads, whose runs are checked against their
+    /// invariant.
+    fn invariants(&self) -> Option<&Invariants> {
+        None
+    }
+}
+
+/// A token a workflow acquires (consistency-choices.md §5): one per object;
+/// exclusive holders are ordered against every holder, shared ones only
+/// against exclusive ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenRequest {
+    pub token: u64,
+    pub exclusive: bool,
 }
 
 /// Builds the generator a spec describes, for a cluster of `servers` nodes.
@@ -41,7 +74,19 @@ pub fn build(
         WorkloadSpec::Visibility(v) => {
             Ok(Box::new(visibility::Visibility::new(v.clone(), servers)?))
         }
+        WorkloadSpec::Bank(s) => invariant(invariants::App::Bank, s, servers, seed),
+        WorkloadSpec::Auction(s) => invariant(invariants::App::Auction, s, servers, seed),
+        WorkloadSpec::Registry(s) => invariant(invariants::App::Registry, s, servers, seed),
     }
+}
+
+fn invariant(
+    app: invariants::App,
+    spec: &invariants::InvariantSpec,
+    servers: usize,
+    seed: u64,
+) -> Result<Box<dyn Workload>, SpecError> {
+    Ok(Box::new(Invariants::new(app, spec.clone(), servers, seed)?))
 }
 
 /// The workloads `cmbench list` shows: name and one line about each.
@@ -57,6 +102,18 @@ pub const WORKLOADS: &[(&str, &str)] = &[
     (
         "visibility",
         "a write at server 0 while readers at every other server poll its key: time until visible",
+    ),
+    (
+        "bank",
+        "deposit and withdraw on per-node counters; invariant: balance never negative",
+    ),
+    (
+        "auction",
+        "place bid and close; invariant: no bid after the close, the winner is the highest bid",
+    ),
+    (
+        "registry",
+        "enroll, add and remove a course; invariant: no enrolment in a removed course",
     ),
 ];
 

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::invariants::encoding::VALUE_SIZE;
+use crate::invariants::{App, InvariantSpec, Invariants};
 pub use crate::media_spec::MediaSpec;
 use crate::placement::Placement;
 use crate::plan::OP_BITS;
@@ -31,6 +33,9 @@ pub enum WorkloadSpec {
     Micro(MicroSpec),
     Media(MediaSpec),
     Visibility(VisibilitySpec),
+    Bank(InvariantSpec),
+    Auction(InvariantSpec),
+    Registry(InvariantSpec),
 }
 
 impl Default for WorkloadSpec {
@@ -46,6 +51,9 @@ impl WorkloadSpec {
             WorkloadSpec::Micro(m) => m.keys,
             WorkloadSpec::Media(m) => m.layout().keys(),
             WorkloadSpec::Visibility(v) => v.keys,
+            WorkloadSpec::Bank(s) => Invariants::keys(App::Bank, s),
+            WorkloadSpec::Auction(s) => Invariants::keys(App::Auction, s),
+            WorkloadSpec::Registry(s) => Invariants::keys(App::Registry, s),
         }
     }
 
@@ -54,6 +62,9 @@ impl WorkloadSpec {
             WorkloadSpec::Micro(m) => m.value_size,
             WorkloadSpec::Media(m) => m.value_size,
             WorkloadSpec::Visibility(v) => v.value_size,
+            WorkloadSpec::Bank(_) | WorkloadSpec::Auction(_) | WorkloadSpec::Registry(_) => {
+                VALUE_SIZE
+            }
         }
     }
 
@@ -62,6 +73,9 @@ impl WorkloadSpec {
             WorkloadSpec::Micro(m) => m.validate(),
             WorkloadSpec::Media(m) => m.validate(),
             WorkloadSpec::Visibility(v) => v.validate(),
+            WorkloadSpec::Bank(s) => s.validate(App::Bank.kinds()),
+            WorkloadSpec::Auction(s) => s.validate(App::Auction.kinds()),
+            WorkloadSpec::Registry(s) => s.validate(App::Registry.kinds()),
         }
     }
 }

@@ -18,6 +18,10 @@ pub struct Experiment {
     pub quick_vary: Vec<String>,
     #[serde(default)]
     pub quick_set: Vec<String>,
+    /// Summary columns drawn against the x axis in `<figure>.png`, beyond
+    /// the sweep's standard plots.
+    #[serde(default)]
+    pub plot_metrics: Vec<String>,
     /// Reference figures its numbers answer; its own figure when empty.
     #[serde(default)]
     pub reference: Vec<String>,

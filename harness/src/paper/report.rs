@@ -60,7 +60,7 @@ fn advantage(metric: &str, causalmesh: f64, other: f64) -> Option<f64> {
 }
 
 fn num(v: f64) -> String {
-    if v.abs() >= 100.0 {
+    if v.fract() == 0.0 || v.abs() >= 100.0 {
         format!("{v:.0}")
     } else if v.abs() >= 10.0 {
         format!("{v:.1}")
@@ -140,7 +140,8 @@ fn ratios(reference: &Reference, figure: &str, f: &Figure) -> Vec<Ratio> {
     out
 }
 
-/// How a design's metric moves from the paper's first x to its last.
+/// How a design's metric moves from the paper's first x to its last: the
+/// ratio of the two values, or their difference when the first is zero.
 struct Trend {
     design: String,
     metric: String,
@@ -148,6 +149,30 @@ struct Trend {
     to: f64,
     paper: f64,
     ours: Option<f64>,
+    difference: bool,
+}
+
+impl Trend {
+    fn show(&self, v: f64) -> String {
+        if self.difference {
+            format!("{v:+.2}")
+        } else {
+            format!("{v:.2}x")
+        }
+    }
+
+    fn agreement(&self) -> Option<Agreement> {
+        let ours = self.ours?;
+        if !self.difference {
+            return Some(compare(ours, self.paper));
+        }
+        // From zero only the direction compares.
+        Some(if (ours > 0.0) == (self.paper > 0.0) {
+            Agreement::SameDirection
+        } else {
+            Agreement::Opposite
+        })
+    }
 }
 
 fn trends(reference: &Reference, figure: &str, f: &Figure) -> Vec<Trend> {
@@ -164,18 +189,25 @@ fn trends(reference: &Reference, figure: &str, f: &Figure) -> Vec<Trend> {
         let (Some(first), Some(last)) = (points.first(), points.last()) else {
             continue;
         };
-        if points.len() < 2 || first.value <= 0.0 {
+        if points.len() < 2 || first.value < 0.0 {
             continue;
         }
+        let difference = first.value == 0.0;
         let ours = match (
             f.ours(&design, &metric, first.x),
             f.ours(&design, &metric, last.x),
         ) {
+            (Some(a), Some(b)) if difference => Some(b - a),
             (Some(a), Some(b)) if a > 0.0 => Some(b / a),
             _ => None,
         };
         out.push(Trend {
-            paper: last.value / first.value,
+            difference,
+            paper: if difference {
+                last.value - first.value
+            } else {
+                last.value / first.value
+            },
             from: first.x.unwrap_or(0.0),
             to: last.x.unwrap_or(0.0),
             design,
@@ -403,34 +435,39 @@ fn figure_section(md: &mut String, inputs: &Inputs, f: &Figure) -> Result<()> {
     Ok(())
 }
 
+/// The figure's numbers, one row per design and x, a paper/ours pair of
+/// columns per metric; a `-cm` design's cell also gives ours for its
+/// published version.
 fn numbers_table(md: &mut String, r: &Reference, figure: &str, f: &Figure) {
-    let _ = writeln!(
-        md,
-        "### {figure}: the paper's numbers and ours\n\n| design | x | metric | paper | ours |\n|---|---|---|---|---|"
-    );
+    let mut metrics: Vec<(String, String)> = Vec::new();
+    let mut rows: Vec<(String, Option<f64>)> = Vec::new();
     for p in r.figure(figure) {
-        let ours = f.ours(&p.design, &p.metric, p.x);
-        let _ = writeln!(
-            md,
-            "| {} | {} | {} ({}) | {} | {} |",
-            p.design,
-            x_cell(p.x),
-            p.metric,
-            p.unit,
-            num(p.value),
-            cell(ours)
-        );
-        if let Some(pub_design) = published_version(&p.design).filter(|d| f.has(d)) {
-            let _ = writeln!(
-                md,
-                "| {pub_design} (published) | {} | {} ({}) | {} | {} |",
-                x_cell(p.x),
-                p.metric,
-                p.unit,
-                num(p.value),
-                cell(f.ours(pub_design, &p.metric, p.x))
-            );
+        if !metrics.iter().any(|(m, _)| *m == p.metric) {
+            metrics.push((p.metric.clone(), p.unit.clone()));
         }
+        let row = (p.design.clone(), p.x);
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
+    let _ = write!(
+        md,
+        "### {figure}: the paper's numbers and ours\n\n| design | x |"
+    );
+    for (m, unit) in &metrics {
+        let _ = write!(md, " {m} ({unit}), paper | ours |");
+    }
+    let _ = writeln!(md, "\n|---|---|{}", "---|---|".repeat(metrics.len()));
+    for (design, x) in rows {
+        let _ = write!(md, "| {design} | {} |", x_cell(x));
+        for (m, _) in &metrics {
+            let mut ours = cell(f.ours(&design, m, x));
+            if let Some(p) = published_version(&design).filter(|d| f.has(d)) {
+                let _ = write!(ours, " ({p}: {})", cell(f.ours(p, m, x)));
+            }
+            let _ = write!(md, " {} | {ours} |", cell(r.value(figure, &design, m, x)));
+        }
+        let _ = writeln!(md);
     }
     let _ = writeln!(md);
 }
@@ -498,33 +535,33 @@ fn trends_table(
     }
     let _ = writeln!(
         md,
-        "### {figure}: trends (value at the last x over the first)\n\n| design | metric | x | paper | ours | verdict |\n|---|---|---|---|---|---|"
+        "### {figure}: trends (value at the last x over the first; its change when the first is 0)\n\n| design | metric | x | paper | ours | verdict |\n|---|---|---|---|---|---|"
     );
     for t in rows {
-        let (label, agreement) = agreement_cell(t.ours, t.paper);
+        let agreement = t.agreement();
+        let ours = t.ours.map_or_else(|| "–".to_string(), |o| t.show(o));
         if let Some(a) = agreement {
             agreements.push((
                 format!(
-                    "{} of {} from {} to {} (paper {:.2}x, ours {})",
+                    "{} of {} from {} to {} (paper {}, ours {ours})",
                     t.metric,
                     t.design,
                     num(t.from),
                     num(t.to),
-                    t.paper,
-                    ratio_cell(t.ours)
+                    t.show(t.paper)
                 ),
                 a,
             ));
         }
         let _ = writeln!(
             md,
-            "| {} | {} | {} → {} | {:.2}x | {} | {label} |",
+            "| {} | {} | {} → {} | {} | {ours} | {} |",
             t.design,
             t.metric,
             num(t.from),
             num(t.to),
-            t.paper,
-            ratio_cell(t.ours)
+            t.show(t.paper),
+            agreement.map_or("not measured", Agreement::label)
         );
     }
     let _ = writeln!(md);

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
+use plots::{SweepKind, SweepPlot};
+
 use super::experiments::{self, Experiment};
 use super::reference::Reference;
 use super::report::{self, Inputs};
@@ -49,7 +51,7 @@ impl Reproduce {
 
     /// Runs the selected experiments (a finished point is not run again),
     /// draws their plots and writes the report; returns its path.
-    pub fn run(&self, plot: impl Fn(&std::path::Path) -> Result<()>) -> Result<PathBuf> {
+    pub fn run(&self) -> Result<PathBuf> {
         let all = experiments::load(&self.experiments)?;
         for e in self.selected(&all)? {
             let varies = e
@@ -71,7 +73,7 @@ impl Reproduce {
             }
             .run()
             .with_context(|| format!("experiment {}", e.figure))?;
-            plot(&dir).with_context(|| format!("plots of {}", e.figure))?;
+            plot(&dir, &e).with_context(|| format!("plots of {}", e.figure))?;
         }
         report::write(&Inputs {
             dir: self.out.clone(),
@@ -80,4 +82,24 @@ impl Reproduce {
             explanations: report::load_explanations(&self.explanations)?,
         })
     }
+}
+
+/// The sweep's standard plots, plus the figure's own metrics against its x
+/// axis (`plot_metrics`, e.g. F-DAX's anomaly rate) as `<figure>.png`.
+fn plot(dir: &std::path::Path, e: &Experiment) -> Result<()> {
+    plots::plot_dir(dir)?;
+    if let (false, Some(x)) = (e.plot_metrics.is_empty(), e.x_field()) {
+        let plot = SweepPlot {
+            metrics: e.plot_metrics.clone(),
+            title: Some(format!(
+                "{}: {} vs {x}",
+                e.figure,
+                e.plot_metrics.join(", ")
+            )),
+            file: Some(e.figure.clone()),
+            ..SweepPlot::new(SweepKind::Param, x)
+        };
+        plots::plot_sweep(dir, &plot)?;
+    }
+    Ok(())
 }

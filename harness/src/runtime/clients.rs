@@ -4,20 +4,23 @@
 //! How messages travel and when they arrive is the runtime's business, behind
 //! [`ClientNet`].
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use impls::{ClientId, ClientSession, Cluster, Design, Micros, NodeId, WireSize};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use workloads::Workload;
+use workloads::{TokenRequest, Workload};
 
 use super::links::{Links, link_delay};
 use super::workflow::{Effects, Progress, WorkflowRun, workflow_of};
 use crate::config::{LoadMode, LoadSpec};
 use crate::faults::{Faults, LinkClass};
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, Window};
+use crate::tokens::TokenMsg;
 
 /// What a client task needs from its runtime.
 pub trait ClientNet<M> {
@@ -30,6 +33,9 @@ pub trait ClientNet<M> {
     fn count(&mut self, now: Micros, bytes: usize);
     /// Whether the run's history may take `records` more.
     fn admit_history(&mut self, records: u64) -> bool;
+    /// `msg` reaches the token service at `at`; its grants come back to
+    /// [`ClientTask::on_token_grant`].
+    fn to_tokens(&mut self, at: Micros, msg: TokenMsg);
 }
 
 /// The facts of the run every client task shares.
@@ -55,6 +61,11 @@ pub struct ClientTask<D: Design> {
     rng: Xoshiro256PlusPlus,
     links: Links,
     fx: Effects<D::Msg>,
+    /// Per workflow index, its tokens in acquisition order and how many it
+    /// holds.
+    tokens: BTreeMap<u64, (Vec<TokenRequest>, usize)>,
+    /// What committed workflows of an invariant workload read and did.
+    pub invariants: InvariantLog,
 }
 
 impl<D: Design> ClientTask<D> {
@@ -68,6 +79,8 @@ impl<D: Design> ClientTask<D> {
             rng,
             links: Links::default(),
             fx: Effects::default(),
+            tokens: BTreeMap::new(),
+            invariants: InvariantLog::default(),
         }
     }
 
@@ -83,14 +96,88 @@ impl<D: Design> ClientTask<D> {
         now: Micros,
     ) {
         let plan = self.workload.workflow(index);
-        let run = WorkflowRun::new(
+        let tokens = self.workload.tokens(&plan);
+        let mut run = WorkflowRun::new(
             plan,
             intended_start,
             self.params.max_retries,
             self.params.history,
         );
+        if self.workload.invariants().is_some() {
+            run = run.with_decisions(self.workload.clone());
+        }
         self.workflows.insert(index, run);
-        self.dispatch_stage(net, index, now);
+        match tokens.first() {
+            // The first function waits for the tokens, taken one by one.
+            Some(&request) => {
+                self.tokens.insert(index, (tokens, 0));
+                let msg = TokenMsg::Acquire {
+                    workflow: index,
+                    request,
+                };
+                self.send_tokens(net, now, msg);
+            }
+            None => self.dispatch_stage(net, index, now),
+        }
+    }
+
+    fn send_tokens(&mut self, net: &mut impl ClientNet<D::Msg>, now: Micros, msg: TokenMsg) {
+        let at = now + self.params.latency.token.sample(&mut self.rng);
+        net.to_tokens(at, msg);
+    }
+
+    /// Workflow `workflow` holds one more token and joins the causal
+    /// context handed over with it (the design's context, boxed); with all
+    /// of its tokens it starts.
+    pub fn on_token_grant(
+        &mut self,
+        net: &mut impl ClientNet<D::Msg>,
+        workflow: u64,
+        ctx: Box<dyn Any + Send>,
+        now: Micros,
+    ) {
+        let (Some(wf), Some((tokens, held))) = (
+            self.workflows.get_mut(&workflow),
+            self.tokens.get_mut(&workflow),
+        ) else {
+            return;
+        };
+        if let Ok(ctx) = ctx.downcast::<<D::Client as ClientSession>::Context>() {
+            wf.inherit(*ctx);
+        }
+        *held += 1;
+        match tokens.get(*held).copied() {
+            Some(request) => self.send_tokens(net, now, TokenMsg::Acquire { workflow, request }),
+            None => self.dispatch_stage(net, workflow, now),
+        }
+    }
+
+    /// A workflow committed or gave up: the invariant checks of what it
+    /// read and did, and its tokens back with its causal context.
+    fn ended(
+        &mut self,
+        net: &mut impl ClientNet<D::Msg>,
+        mut wf: WorkflowRun<D::Client>,
+        committed: bool,
+        now: Micros,
+    ) {
+        if committed && let Some(inv) = self.workload.invariants() {
+            let (plan, results) = wf.outcome();
+            let (broken, effect) = inv.observe(plan, results);
+            self.invariants.reads.extend(broken);
+            self.invariants.effects.extend(effect.map(|e| (now, e)));
+        }
+        let Some((tokens, _)) = self.tokens.remove(&wf.original().index) else {
+            return;
+        };
+        let ctx = wf.take_context();
+        for request in tokens {
+            let msg = TokenMsg::Release {
+                request,
+                ctx: Box::new(ctx.clone()),
+            };
+            self.send_tokens(net, now, msg);
+        }
     }
 
     /// The serverless runtime invokes the workflow's next function.
@@ -207,12 +294,17 @@ impl<D: Design> ClientTask<D> {
             Progress::GaveUp => {
                 self.recorder.aborted(start);
                 self.recorder.workflow_failed(start);
-                self.workflows.remove(&index);
+                if let Some(wf) = self.workflows.remove(&index) {
+                    self.ended(net, wf, false, now);
+                }
                 true
             }
             Progress::Finished => {
-                let attempts = self.workflows.remove(&index).map_or(0, |wf| wf.attempt);
-                self.recorder.workflow_done(start, now, attempts);
+                let Some(wf) = self.workflows.remove(&index) else {
+                    return true;
+                };
+                self.recorder.workflow_done(start, now, wf.attempt);
+                self.ended(net, wf, true, now);
                 true
             }
         }

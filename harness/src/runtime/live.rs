@@ -8,24 +8,28 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 use impls::db::{DbReply, DbRequest};
-use impls::{ClientId, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
+use impls::{ClientId, ClientSession, Cluster, Design, Micros, NodeId, Outbox, Peer, ServerNode};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 use workloads::{Workload, stream_seed};
 
 use super::clients::{ClientNet, ClientParams, ClientTask, Generator};
-use super::database::DbServer;
+use super::database::{DbOutcome, DbServer};
 use super::net::{Clock, Delivery, Net, Router};
 use super::node_sends::{NodeNet, NodeSends};
 use super::outcome::{Outcome, lost_writes};
 use super::workflow::workflow_of;
-use crate::config::{HistorySpec, LoadMode, RunConfig};
+use crate::config::{Backend, HistorySpec, LoadMode, RunConfig};
+use crate::emulated_db::EmulatedDb;
 use crate::faults::Faults;
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
 use crate::resources::Sampler;
+use crate::rows::{RedisRows, RowStore};
+use crate::tokens::{Grant, TokenMsg, TokenService};
 
 /// Everything an actor can receive.
 pub enum Input<M> {
@@ -56,12 +60,21 @@ pub enum Input<M> {
     FunctionStart(ClientId),
     /// To a client task: open-loop workflow `index` is due.
     StartWorkflow(u64),
+    /// To the token service.
+    Token(TokenMsg),
+    /// To a client task: the workflow holds one more token and joins `ctx`
+    /// (the design's causal context).
+    TokenGrant {
+        workflow: u64,
+        ctx: Box<dyn std::any::Any + Send>,
+    },
     Stop,
 }
 
 type Inbox<M> = UnboundedReceiver<Delivery<Input<M>>>;
 
-/// Actor numbering: nodes `0..n`, then the database, then the client tasks.
+/// Actor numbering: nodes `0..n`, then the database, then the client tasks,
+/// then the token service.
 #[derive(Clone, Copy)]
 struct Actors {
     servers: usize,
@@ -75,8 +88,11 @@ impl Actors {
     fn client_task(&self, client: ClientId) -> usize {
         self.servers + 1 + (workflow_of(client) % self.client_tasks as u64) as usize
     }
-    fn count(&self) -> usize {
+    fn token_service(&self) -> usize {
         self.servers + 1 + self.client_tasks
+    }
+    fn count(&self) -> usize {
+        self.servers + 2 + self.client_tasks
     }
 }
 
@@ -183,10 +199,49 @@ async fn run_async<D: Design>(
         let inbox = inboxes.next().context("node inbox")?;
         nodes.push(tokio::spawn(node_actor(run.clone(), id, inbox)));
     }
-    let db = tokio::spawn(db_actor(run.clone(), inboxes.next().context("db inbox")?));
+    let db_inbox = inboxes.next().context("db inbox")?;
+    let db = match config.database.backend {
+        Backend::Emulated => {
+            let server = DbServer::new(
+                &run.cluster,
+                run.latency.clone(),
+                run.faults.clone(),
+                window,
+                run.rng(2_000),
+            );
+            tokio::spawn(db_actor(run.clone(), db_inbox, server))
+        }
+        // Redis calls block: the server gets a thread of its own.
+        Backend::Redis => {
+            let rows = RedisRows::connect(
+                &config.database.redis_url,
+                config.servers,
+                config.workload.value_size(),
+            )
+            .context("database.backend = redis")?;
+            let db = EmulatedDb::over(rows, config.servers, config.workload.value_size());
+            let server = DbServer::over(
+                db,
+                Some(Box::new(move || clock.now())),
+                run.latency.clone(),
+                run.faults.clone(),
+                window,
+                run.rng(2_000),
+            );
+            let run = run.clone();
+            tokio::task::spawn_blocking(move || db_thread(run, db_inbox, server))
+        }
+    };
     let mut clients = Vec::new();
-    for task in 0..actors.client_tasks {
-        let inbox = inboxes.next().context("client inbox")?;
+    let mut client_inboxes = Vec::new();
+    for _ in 0..actors.client_tasks {
+        client_inboxes.push(inboxes.next().context("client inbox")?);
+    }
+    let tokens = tokio::spawn(token_actor(
+        run.clone(),
+        inboxes.next().context("token service inbox")?,
+    ));
+    for (task, inbox) in client_inboxes.into_iter().enumerate() {
         let generator = Generator::new(&config.load, task, actors.client_tasks);
         clients.push(tokio::spawn(client_actor(
             run.clone(),
@@ -205,11 +260,13 @@ async fn run_async<D: Design>(
     };
     let mut recorder = Recorder::new(window);
     let mut history = Vec::new();
+    let mut invariants = InvariantLog::default();
     let gather = async {
         for c in clients {
-            let (r, h) = c.await.context("a client task failed")?;
+            let (r, h, i) = c.await.context("a client task failed")?;
             recorder.merge(&r);
             history.extend(h);
+            invariants.merge(i);
         }
         anyhow::Ok(())
     };
@@ -227,9 +284,10 @@ async fn run_async<D: Design>(
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     let quiesced = net.in_flight() <= 0;
-    for actor in 0..actors.db() + 1 {
+    for actor in (0..actors.db() + 1).chain([actors.token_service()]) {
         net.send_now(actor, Input::Stop);
     }
+    tokens.await.context("the token service failed")?;
     let (mut metadata, mut remote_fetches, mut cpu_us) = (0u64, 0u64, 0f64);
     for n in nodes {
         let f = n.await.context("a node task failed")?;
@@ -237,7 +295,7 @@ async fn run_async<D: Design>(
         remote_fetches += f.remote_fetches;
         cpu_us += f.cpu_us;
     }
-    let db = db.await.context("the database task failed")?;
+    let db = db.await.context("the database task failed")??;
     let runtime_lag_us = net.mean_lag();
     let run_history_len = run.history_len.load(Ordering::Relaxed);
     let run_traffic = (
@@ -249,8 +307,8 @@ async fn run_async<D: Design>(
     let _ = tokio::task::spawn_blocking(move || delay_thread.join()).await;
     let keys = config.workload.keys().max(1) as f64;
     let history_truncated = run_history_len > config.history.max_ops;
-    let lost_writes =
-        (config.history.enabled && !history_truncated).then(|| lost_writes(&history, &db.db));
+    let lost_writes = (config.history.enabled && !history_truncated)
+        .then(|| lost_writes(&history, &db.holds_write));
     Ok(Outcome {
         recorder,
         history,
@@ -272,6 +330,7 @@ async fn run_async<D: Design>(
         window_start: wall_start + std::time::Duration::from_micros(window.start),
         quiesced,
         servers: Vec::new(),
+        invariants,
     })
 }
 
@@ -446,37 +505,88 @@ impl<D: Design> ClientNet<D::Msg> for LiveNet<'_, D> {
         self.run.count(now, bytes);
     }
 
+    fn to_tokens(&mut self, at: Micros, msg: TokenMsg) {
+        let service = self.run.actors.token_service();
+        self.run.net.send_at(at, service, Input::Token(msg));
+    }
+
     fn admit_history(&mut self, records: u64) -> bool {
         self.run.history_len.fetch_add(records, Ordering::Relaxed) + records
             <= self.run.history.max_ops
     }
 }
 
-/// The emulated database behind its inbox. Returns the reads and writes
-/// that arrived during the measurement window, and the database itself.
-async fn db_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) -> DbServer {
-    let mut server = DbServer::new(
-        &run.cluster,
-        run.latency.clone(),
-        run.faults.clone(),
-        run.window,
-        run.rng(2_000),
-    );
+/// The database over memory rows, behind its inbox, until told to stop.
+async fn db_actor<D: Design>(
+    run: Arc<Run<D>>,
+    mut inbox: Inbox<D::Msg>,
+    mut server: DbServer,
+) -> Result<DbOutcome> {
+    while let Some(delivery) = inbox.recv().await {
+        if !db_step(&run, &mut server, delivery)? {
+            break;
+        }
+    }
+    Ok(server.finish())
+}
+
+/// The database over a real backend, on a thread of its own; a backend
+/// error ends the run with that error.
+fn db_thread<D: Design, R: RowStore>(
+    run: Arc<Run<D>>,
+    mut inbox: Inbox<D::Msg>,
+    mut server: DbServer<R>,
+) -> Result<DbOutcome> {
+    while let Some(delivery) = inbox.blocking_recv() {
+        if !db_step(&run, &mut server, delivery)? {
+            break;
+        }
+    }
+    Ok(server.finish())
+}
+
+/// Serves one delivery; false when it says stop.
+fn db_step<D: Design, R: RowStore>(
+    run: &Run<D>,
+    server: &mut DbServer<R>,
+    delivery: Delivery<Input<D::Msg>>,
+) -> Result<bool> {
+    let net = &run.net;
+    let now = net.arrive(delivery.due);
+    let Input::ToDb { from, req } = delivery.item else {
+        return Ok(!matches!(delivery.item, Input::Stop));
+    };
+    let served = server.serve(now, from, req, |at, to, reply| {
+        net.send_at(at, to, Input::FromDb(reply));
+    });
+    net.handled();
+    served?;
+    Ok(true)
+}
+
+/// The token service: one server a `latency.token` hop from every
+/// workflow, driving the pure [`TokenService`] with the design's contexts.
+async fn token_actor<D: Design>(run: Arc<Run<D>>, mut inbox: Inbox<D::Msg>) {
+    let mut service = TokenService::new(D::Client::merge_contexts);
+    let mut rng = run.rng(4_000);
     let net = &run.net;
     while let Some(delivery) = inbox.recv().await {
         let now = net.arrive(delivery.due);
-        let Input::ToDb { from, req } = delivery.item else {
-            if matches!(delivery.item, Input::Stop) {
-                break;
-            }
-            continue;
+        let grants = match delivery.item {
+            Input::Token(msg) => service.handle(msg),
+            Input::Stop => break,
+            _ => Vec::new(),
         };
-        server.serve(now, from, req, |at, to, reply| {
-            net.send_at(at, to, Input::FromDb(reply));
-        });
+        for Grant { holder, ctx, .. } in grants {
+            let at = now + run.latency.token.sample(&mut rng);
+            let grant = Input::TokenGrant {
+                workflow: holder,
+                ctx: Box::new(ctx),
+            };
+            net.send_at(at, run.actors.client_task(holder), grant);
+        }
         net.handled();
     }
-    server
 }
 
 /// One client task: starts its share of the workflows, drives them, and
@@ -488,7 +598,7 @@ async fn client_actor<D: Design>(
     mut inbox: Inbox<D::Msg>,
     workload: Arc<dyn Workload>,
     mut generator: Generator,
-) -> (Recorder, Vec<Record>) {
+) -> (Recorder, Vec<Record>, InvariantLog) {
     let window = run.window;
     let clock = run.net.clock;
     let me_actor = run.actors.servers + 1 + task;
@@ -546,6 +656,10 @@ async fn client_actor<D: Design>(
             }
             Input::FunctionStart(client) => me.on_function_start(&mut net, client, now),
             Input::Reply { client, from, msg } => me.on_reply(&mut net, client, from, msg, now),
+            Input::TokenGrant { workflow, ctx } => {
+                me.on_token_grant(&mut net, workflow, ctx, now);
+                false
+            }
             _ => false,
         };
         if generator.mode == LoadMode::Closed {
@@ -559,5 +673,5 @@ async fn client_actor<D: Design>(
         run.net.handled();
     }
     me.cut_off(clock.now());
-    (me.recorder, me.history)
+    (me.recorder, me.history, me.invariants)
 }

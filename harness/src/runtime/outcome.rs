@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 use std::time::SystemTime;
 
-use crate::emulated_db::EmulatedDb;
+use impls::Key;
+
 use crate::history::Record;
+use crate::invariants::InvariantLog;
 use crate::recorder::{Recorder, RunFigures};
 
 pub struct Outcome {
@@ -20,6 +22,8 @@ pub struct Outcome {
     pub quiesced: bool,
     /// Per cache server (simulated runtime only): how busy it was.
     pub servers: Vec<ServerLoad>,
+    /// What committed workflows of an invariant workload read and did.
+    pub invariants: InvariantLog,
 }
 
 /// How busy one cache server was over the measurement window.
@@ -36,7 +40,7 @@ pub struct ServerLoad {
 /// Acknowledged writes the database does not hold at the end (write-behind
 /// included): per session, the last write of each key must be there;
 /// earlier ones may be overwritten inside a transaction that buffers writes.
-pub fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
+pub fn lost_writes(history: &[Record], holds_write: impl Fn(Key, u64) -> bool) -> u64 {
     let mut last: HashMap<(u64, u64), (u64, u64)> = HashMap::new();
     for r in history {
         for (key, tag) in r.written() {
@@ -47,6 +51,6 @@ pub fn lost_writes(history: &[Record], db: &EmulatedDb) -> u64 {
         }
     }
     last.iter()
-        .filter(|&(&(_, key), &(_, tag))| !db.holds_write(key, tag))
+        .filter(|&(&(_, key), &(_, tag))| !holds_write(key, tag))
         .count() as u64
 }

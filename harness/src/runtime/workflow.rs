@@ -22,11 +22,13 @@
 //! whose functions touch disjoint keys, as the media workflow's do.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::history::Record;
 use impls::{
     ClientId, ClientSession, Cluster, Micros, NodeId, Op, OpResult, Poll, Served, WorkflowPlan,
 };
+use workloads::Workload;
 
 /// Session ids carry the attempt above the workflow index, so replies to an
 /// aborted attempt never reach its retry, and the function's position in its
@@ -102,6 +104,9 @@ struct Branch<C: ClientSession> {
     op_started: Micros,
     client: Option<C>,
     ended: bool,
+    /// The running operation as the workload decided it, when it differs
+    /// from the plan.
+    decided: Option<Op>,
 }
 
 pub struct WorkflowRun<C: ClientSession> {
@@ -124,6 +129,14 @@ pub struct WorkflowRun<C: ClientSession> {
     /// Kept from `start_function` when the last stage runs several
     /// functions, to resume the client of the joined end.
     cluster: Option<Cluster>,
+    /// The causal context handed over with tokens: every attempt starts
+    /// from it.
+    inherited: Option<C::Context>,
+    /// A workload that decides later operations from earlier results, and
+    /// the current attempt's results so far in completion order (kept only
+    /// with one).
+    decider: Option<Arc<dyn Workload>>,
+    results: Vec<OpResult>,
     /// The current attempt's completed operations, for the history, each
     /// with whether it left the client (a buffered write did not yet);
     /// `None` when histories are off.
@@ -150,10 +163,45 @@ impl<C: ClientSession> WorkflowRun<C> {
             context: C::Context::default(),
             merged: None,
             cluster: None,
+            inherited: None,
+            decider: None,
+            results: Vec::new(),
             recorded: history.then(Vec::new),
         };
         run.enter_stage();
         run
+    }
+
+    /// Lets `workload` decide operations from the attempt's earlier results
+    /// ([`Workload::decide`]).
+    pub fn with_decisions(mut self, workload: Arc<dyn Workload>) -> Self {
+        self.decider = Some(workload);
+        self
+    }
+
+    /// Starts every attempt from `ctx`, the causal context of a token's
+    /// last holders, joined into what the workflow inherited before. Called
+    /// before the first function starts.
+    pub fn inherit(&mut self, ctx: C::Context) {
+        let inherited = match self.inherited.take() {
+            Some(before) => C::merge_contexts(before, ctx),
+            None => ctx,
+        };
+        self.context = inherited.clone();
+        self.inherited = Some(inherited);
+    }
+
+    /// The causal context after the workflow finished (or, if it gave up,
+    /// the inherited one), to hand back with its tokens.
+    pub fn take_context(&mut self) -> C::Context {
+        std::mem::take(&mut self.context)
+    }
+
+    /// The plan of the current attempt and the results of its operations,
+    /// in completion order (empty unless operations are decided from
+    /// results).
+    pub fn outcome(&self) -> (&WorkflowPlan, &[OpResult]) {
+        (&self.plan, &self.results)
     }
 
     /// Whether `session` belongs to the current attempt (replies to an
@@ -185,6 +233,7 @@ impl<C: ClientSession> WorkflowRun<C> {
                 op_started: self.intended_start,
                 client: None,
                 ended: false,
+                decided: None,
             })
             .collect();
         self.merged = None;
@@ -278,9 +327,11 @@ impl<C: ClientSession> WorkflowRun<C> {
                 }
                 Step::BeginFunction => 0,
                 Step::Op(i) => {
+                    let decided = branch.decided.take();
+                    let op = decided.as_ref().unwrap_or(&ops[i]);
                     fx.completed.push((
                         now - branch.op_started,
-                        !ops[i].read_keys().is_empty(),
+                        !op.read_keys().is_empty(),
                         done.served,
                     ));
                     if let Some(recorded) = &mut self.recorded {
@@ -290,23 +341,35 @@ impl<C: ClientSession> WorkflowRun<C> {
                             self.id,
                             seq,
                             node,
-                            &ops[i],
+                            op,
                             &done.result,
                             branch.op_started,
                             now,
                         );
                         recorded.extend(record.map(|r| (r, done.served != Served::Client)));
                     }
+                    if self.decider.is_some() {
+                        self.results.push(done.result);
+                    }
                     i + 1
                 }
                 Step::EndFunction => return self.end_function(b, now, fx),
-                Step::EndWorkflow => return self.finish(fx),
+                Step::EndWorkflow => {
+                    if let Some(client) = branch.client.take() {
+                        self.context = client.suspend();
+                    }
+                    return self.finish(fx);
+                }
             };
             poll = match ops.get(next) {
-                Some(op) => {
+                Some(planned) => {
                     branch.step = Step::Op(next);
                     branch.op_started = now;
-                    client.start(op, &mut fx.sends)
+                    branch.decided = self
+                        .decider
+                        .as_ref()
+                        .and_then(|w| w.decide(&self.plan, &self.results, planned));
+                    client.start(branch.decided.as_ref().unwrap_or(planned), &mut fx.sends)
                 }
                 None => {
                     branch.step = Step::EndFunction;
@@ -339,6 +402,7 @@ impl<C: ClientSession> WorkflowRun<C> {
             return Progress::NextFunction;
         }
         if self.branches.len() == 1 {
+            self.context = merged;
             return self.finish(fx);
         }
         // The final stage joined: its merged context ends the workflow at
@@ -382,12 +446,14 @@ impl<C: ClientSession> WorkflowRun<C> {
         }
         self.branches.clear();
         if self.attempt >= self.max_retries {
+            self.context = self.inherited.clone().unwrap_or_default();
             return Progress::GaveUp;
         }
         self.attempt += 1;
         self.id = self.original.index | ((u64::from(self.attempt) & ATTEMPT_MASK) << ATTEMPT_SHIFT);
         self.stage = 0;
-        self.context = C::Context::default();
+        self.results.clear();
+        self.context = self.inherited.clone().unwrap_or_default();
         self.enter_stage();
         Progress::Retry
     }
@@ -424,7 +490,8 @@ impl<C: ClientSession> WorkflowRun<C> {
             else {
                 continue;
             };
-            for (key, value) in f.ops.get(i).map(Op::writes).unwrap_or_default() {
+            let op = branch.decided.as_ref().or_else(|| f.ops.get(i));
+            for (key, value) in op.map(Op::writes).unwrap_or_default() {
                 let write = Op::Write(key, value.clone());
                 history.extend(Record::of(
                     self.id,

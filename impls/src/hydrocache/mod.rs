@@ -122,6 +122,9 @@ pub enum Msg {
         for_holder: Holder,
         key: Key,
         version: Option<KeyVersion>,
+        /// The clocks of the version's chain in the serving snapshot, for
+        /// the fetcher's check against R.
+        chain: Deps,
     },
     /// A function reads from its prepared view.
     Read {
@@ -178,8 +181,9 @@ impl WireSize for Msg {
                     chains.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum()
                 }
                 Msg::ServerRead { fetch: f, .. } => fetch(f),
-                Msg::ServerReadReply { version, .. } => {
+                Msg::ServerReadReply { version, chain, .. } => {
                     8 + version.as_ref().map_or(0, KeyVersion::encoded_bytes)
+                        + chain.encoded_bytes()
                 }
                 Msg::Read { keys: k, .. } => keys(k),
                 Msg::ReadReply { versions } => versions

@@ -141,6 +141,20 @@ pub fn check(
     Some(c.plan)
 }
 
+/// Whether a version fetched for `key`, with `chain` (the clocks of its
+/// chain where it was served), needs no newer data than the workflow read:
+/// the down -> up rule (§1.6) applied to upstream copies. The published
+/// protocol fetches exactly the frontier's versions, which pass; the
+/// artifact's parent serves whatever its snapshot holds at least as new as
+/// su (§13.2), which may be a version no function read and that depends on
+/// newer data than R, so reading it would break the workflow's snapshot.
+pub fn fits(read: &Deps, key: Key, chain: &Deps) -> bool {
+    chain
+        .iter()
+        .filter(|(d, _)| *d != key)
+        .all(|(d, vc)| read.get(d).is_none_or(|r| vc.leq(r)))
+}
+
 struct Check<'a> {
     snapshot: &'a Snapshot,
     reads: &'a [Key],

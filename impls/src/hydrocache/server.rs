@@ -32,6 +32,9 @@ struct Pending {
     client: Peer,
     outstanding: usize,
     failed: bool,
+    /// R of an optimistic prepare, which fetched versions must fit; empty
+    /// for key shipping, whose versions the scheduler agreed on (§1.5).
+    read: Deps,
     /// What the client gets once every fetch is in.
     reply: Msg,
 }
@@ -143,54 +146,59 @@ impl<F: Flavor> HydroServer<F> {
         let mut failed = false;
         for f in local {
             match self.serve(workflow, &f) {
-                Some(v) => snapshot.add_fetched(f.key, &v),
-                None => failed = true,
+                Some((v, chain)) if optimistic::fits(&read, f.key, &chain) => {
+                    snapshot.add_fetched(f.key, &v)
+                }
+                _ => failed = true,
             }
         }
         self.snapshots.insert((workflow, holder), snapshot);
         let fetches = remote.into_iter().map(|f| (holder, f)).collect();
-        self.start_fetches(
+        let pending = Pending {
             client,
-            workflow,
-            fetches,
+            outstanding: 0,
             failed,
-            Msg::Prepared { chains },
-            out,
-        );
+            read,
+            reply: Msg::Prepared { chains },
+        };
+        self.start_fetches(workflow, fetches, pending, out);
     }
 
     /// ServerRead: a version of one of this node's snapshots, if it is at
     /// least the one the fetcher needs. Peers fetch a function's pinned
     /// version (§1.5 step 5, §1.6); the artifact's one snapshot per node has
     /// its own fetches merged in (§13.1), so peers get the merged version.
-    fn serve(&self, workflow: ClientId, fetch: &Fetch) -> Option<KeyVersion> {
+    /// The chain's clocks come along for the fetcher's check.
+    fn serve(&self, workflow: ClientId, fetch: &Fetch) -> Option<(KeyVersion, Deps)> {
         let snapshot = self.snapshots.get(&(workflow, fetch.holder))?;
         let version = match fetch.holder {
             Holder::Function(_) => snapshot.pinned(fetch.key).cloned(),
             Holder::Node => snapshot.view(fetch.key),
         };
-        version.filter(|v| v.covers(&fetch.need))
+        version
+            .filter(|v| v.covers(&fetch.need))
+            .map(|v| (v, snapshot.chain_clocks(fetch.key)))
     }
 
-    /// Asks peers for versions of their snapshots; the client gets `reply`
-    /// (or [`Msg::Aborted`] if a version was missing) when all are in.
-    /// Fetches from this node's own snapshots complete at once.
+    /// Asks peers for versions of their snapshots; the client gets the
+    /// pending reply (or [`Msg::Aborted`] if a version was missing or did not
+    /// fit R) when all are in. Fetches from this node's own snapshots
+    /// complete at once.
     fn start_fetches(
         &mut self,
-        client: Peer,
         workflow: ClientId,
         fetches: Vec<(Holder, Fetch)>,
-        mut failed: bool,
-        reply: Msg,
+        mut pending: Pending,
         out: &mut Outbox<Msg>,
     ) {
-        let mut outstanding = 0;
         for (for_holder, f) in fetches {
             if f.node == self.id {
-                let version = self.serve(workflow, &f);
-                failed |= !self.receive_fetched(workflow, for_holder, f.key, version, out);
+                let served = self.serve(workflow, &f);
+                let ok =
+                    self.receive_fetched(workflow, for_holder, f.key, served, &pending.read, out);
+                pending.failed |= !ok;
             } else {
-                outstanding += 1;
+                pending.outstanding += 1;
                 self.remote_fetches += 1;
                 out.send(
                     Peer::Node(f.node),
@@ -202,13 +210,7 @@ impl<F: Flavor> HydroServer<F> {
                 );
             }
         }
-        let pending = Pending {
-            client,
-            outstanding,
-            failed,
-            reply,
-        };
-        if outstanding == 0 {
+        if pending.outstanding == 0 {
             Self::answer(pending, out);
         } else {
             self.pending.insert(workflow, pending);
@@ -216,20 +218,24 @@ impl<F: Flavor> HydroServer<F> {
     }
 
     /// Joins a fetched version into the view (and, as §1.6 does, into the
-    /// unmerged store); false if the peer had none.
+    /// unmerged store); false if the peer had none or it does not fit R.
     fn receive_fetched(
         &mut self,
         workflow: ClientId,
         for_holder: Holder,
         key: Key,
-        version: Option<KeyVersion>,
+        served: Option<(KeyVersion, Deps)>,
+        read: &Deps,
         out: &mut Outbox<Msg>,
     ) -> bool {
-        let (Some(version), Some(snapshot)) =
-            (version, self.snapshots.get_mut(&(workflow, for_holder)))
+        let (Some((version, chain)), Some(snapshot)) =
+            (served, self.snapshots.get_mut(&(workflow, for_holder)))
         else {
             return false;
         };
+        if !optimistic::fits(read, key, &chain) {
+            return false;
+        }
         snapshot.add_fetched(key, &version);
         let mut gets = Vec::new();
         self.resolver.arrive(key, &version, &mut gets);
@@ -305,10 +311,13 @@ impl<F: Flavor> HydroServer<F> {
         workflow: ClientId,
         for_holder: Holder,
         key: Key,
-        version: Option<KeyVersion>,
+        served: Option<(KeyVersion, Deps)>,
         out: &mut Outbox<Msg>,
     ) {
-        let ok = self.receive_fetched(workflow, for_holder, key, version, out);
+        let Some(read) = self.pending.get(&workflow).map(|p| p.read.clone()) else {
+            return;
+        };
+        let ok = self.receive_fetched(workflow, for_holder, key, served, &read, out);
         let Some(pending) = self.pending.get_mut(&workflow) else {
             return;
         };
@@ -345,7 +354,14 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                     .into_iter()
                     .flat_map(|(holder, list)| list.into_iter().map(move |f| (holder, f)))
                     .collect();
-                self.start_fetches(from, workflow, fetches, false, Msg::Shipped, out);
+                let pending = Pending {
+                    client: from,
+                    outstanding: 0,
+                    failed: false,
+                    read: Deps::new(),
+                    reply: Msg::Shipped,
+                };
+                self.start_fetches(workflow, fetches, pending, out);
             }
             Msg::Prepare(req) => self.prepare(from, req, out),
             Msg::ServerRead {
@@ -353,7 +369,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 fetch,
                 for_holder,
             } => {
-                let version = self.serve(workflow, &fetch);
+                let (version, chain) = self.serve(workflow, &fetch).unzip();
                 out.send(
                     from,
                     Msg::ServerReadReply {
@@ -361,6 +377,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                         for_holder,
                         key: fetch.key,
                         version,
+                        chain: chain.unwrap_or_default(),
                     },
                 );
             }
@@ -369,7 +386,11 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 for_holder,
                 key,
                 version,
-            } => self.server_read_reply(workflow, for_holder, key, version, out),
+                chain,
+            } => {
+                let served = version.map(|v| (v, chain));
+                self.server_read_reply(workflow, for_holder, key, served, out)
+            }
             Msg::Read {
                 workflow,
                 holder,

@@ -327,6 +327,39 @@ fn opt_cm_aborts_when_the_parent_holds_only_an_older_copy() {
     assert_eq!(tags(&run.results), [3, 2]);
 }
 
+/// The interleaving the 50-seed anomaly test found (WriteCORead): f0 reads
+/// x0 and z0 at node 2; node 1 holds y1 (needs z1) and x1 (needs y1). f1 at
+/// node 1 drops its y1 (z1 is newer than R) and reads y0 from upstream, but
+/// x1 stays pinned in node 1's snapshot. f2 at node 1 must drop x1 too; the
+/// artifact fetches x from the parent, node 1 itself, whose snapshot offers
+/// x1 as a version at least as new as su's x0. Reading it with y0 would read
+/// y older than x1's dependency; x1's chain needs z1, newer than R, so the
+/// workflow aborts instead. Published fetches exactly f0's x0.
+#[test]
+fn opt_cm_never_fetches_a_parent_version_that_needs_newer_data_than_r() {
+    fn setup<F: Flavor>() -> Net<F> {
+        let mut net = Net::<F>::new(3, DesignOptions::default());
+        net.write(Y, 1, &[0, 0, 1], &[]);
+        net.write(X, 2, &[0, 0, 2], &[(Y, &[0, 0, 1])]);
+        net.write(Z, 3, &[0, 0, 3], &[]);
+        (0..3).for_each(|n| net.sync(n));
+        net.write(Z, 4, &[0, 1, 3], &[]);
+        net.write(Y, 5, &[0, 2, 3], &[(Z, &[0, 1, 3]), (X, &[0, 0, 2])]);
+        net.write(X, 6, &[0, 3, 3], &[(Y, &[0, 2, 3])]);
+        net.sync(1);
+        net
+    }
+    let plan = || vec![reads(2, &[X, Z]), reads(1, &[Y]), reads(1, &[X, Y])];
+    let mut artifact = setup::<OptCm>();
+    let run = artifact.run(7, plan());
+    assert_eq!(tags(&run.results), [2, 3, 1], "f1 reads y0 from upstream");
+    assert_eq!(run.outcome, Some(OpResult::Aborted));
+    let mut published = setup::<Opt>();
+    let run = published.run(7, plan());
+    assert_eq!(run.outcome, Some(OpResult::Done));
+    assert_eq!(tags(&run.results), [2, 3, 1, 2, 1]);
+}
+
 /// f0 reads y, whose chain holds x@1; node 1 already has x@3. Fixed: ru
 /// holds only y, so f1 reads its own x@3. With the defect ru = su claims x@1
 /// was read, so f1 drops x@3 and refetches x@1 from the parent (§13.2).

@@ -5,9 +5,17 @@
 
 pub mod analysis;
 pub mod auction;
+pub mod audit;
 pub mod bank;
+pub mod encoding;
 pub mod model;
 pub mod registry;
+pub mod spec;
+pub mod workload;
+
+pub use encoding::App;
+pub use spec::{Choice, InvariantSpec};
+pub use workload::Invariants;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -29,11 +37,18 @@ pub fn kinds(name: &str) -> Option<&'static [&'static str]> {
 
 /// The minimal conflict relation of workload `name` on its default bounds.
 pub fn analysed_conflicts(name: &str) -> Option<BTreeSet<Pair>> {
-    match name {
-        "bank" => Some(minimal_conflicts(&bank::BankModel::default())),
-        "auction" => Some(minimal_conflicts(&auction::AuctionModel::default())),
-        "registry" => Some(minimal_conflicts(&registry::RegistryModel::default())),
-        _ => None,
+    [App::Bank, App::Auction, App::Registry]
+        .into_iter()
+        .find(|a| a.name() == name)
+        .map(minimal_conflicts_of)
+}
+
+/// The minimal conflict relation of an invariant workload.
+pub fn minimal_conflicts_of(app: App) -> BTreeSet<Pair> {
+    match app {
+        App::Bank => minimal_conflicts(&bank::BankModel::default()),
+        App::Auction => minimal_conflicts(&auction::AuctionModel::default()),
+        App::Registry => minimal_conflicts(&registry::RegistryModel::default()),
     }
 }
 

@@ -17,7 +17,9 @@ use std::time::{Duration, SystemTime};
 
 use anyhow::{Result, anyhow};
 use impls::db::DbRequest;
-use impls::{ClientId, Cluster, Design, MessageKind, Micros, NodeId, Outbox, Peer, ServerNode};
+use impls::{
+    ClientId, ClientSession, Cluster, Design, MessageKind, Micros, NodeId, Outbox, Peer, ServerNode,
+};
 use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use workloads::{Workload, stream_seed};
@@ -33,8 +35,10 @@ use super::outcome::{Outcome, ServerLoad, lost_writes};
 use super::workflow::workflow_of;
 use crate::config::{LoadMode, RunConfig};
 use crate::faults::Faults;
+use crate::invariants::InvariantLog;
 use crate::latency::LatencyProfile;
 use crate::recorder::{Recorder, RunFigures, Window};
+use crate::tokens::{Grant, TokenService};
 
 /// How long after the clients stop the run waits for messages in flight to
 /// settle, as the live runtime does.
@@ -76,6 +80,9 @@ struct Sim<D: Design> {
     cluster: Cluster,
     window: Window,
     out: Outbox<D::Msg>,
+    /// The token service, and its stream for the grants' delays.
+    tokens: TokenService<<D::Client as ClientSession>::Context>,
+    token_rng: Xoshiro256PlusPlus,
     /// The clients have stopped: nothing new starts, replies are dropped.
     clients_closed: bool,
     /// When calibrating: the host's time spent in each kind's handler.
@@ -166,6 +173,8 @@ impl<D: Design> Sim<D> {
             cluster,
             window,
             out: Outbox::default(),
+            tokens: TokenService::new(D::Client::merge_contexts),
+            token_rng: rng(4_000),
             clients_closed: false,
             timer: None,
         })
@@ -279,6 +288,27 @@ impl<D: Design> Sim<D> {
                     .clients
                     .on_function_start(&mut net, client, at);
                 self.after_client(at, task, finished);
+            }
+            Event::Token(msg) => {
+                for Grant { holder, ctx, .. } in self.tokens.handle(msg) {
+                    let due = at + self.latency.token.sample(&mut self.token_rng);
+                    let grant = Event::TokenGrant {
+                        workflow: holder,
+                        ctx: Box::new(ctx),
+                    };
+                    self.tally.in_flight += 1;
+                    self.queue.push(due, grant);
+                }
+            }
+            Event::TokenGrant { workflow, ctx } => {
+                let task = self.task_of(workflow);
+                let mut net = SimNet {
+                    queue: &mut self.queue,
+                    tally: &mut self.tally,
+                };
+                self.tasks[task]
+                    .clients
+                    .on_token_grant(&mut net, workflow, ctx, at);
             }
             Event::Reply { client, from, msg } => {
                 let task = self.task_of(client);
@@ -398,7 +428,8 @@ impl<D: Design> Sim<D> {
             queue: &mut self.queue,
             tally: &mut self.tally,
         };
-        self.db
+        let Ok(()) = self
+            .db
             .serve(at, from, req, |t, to, reply| net.db_reply(t, to, reply));
     }
 
@@ -406,9 +437,11 @@ impl<D: Design> Sim<D> {
         let window = self.window;
         let mut recorder = Recorder::new(window);
         let mut history = Vec::new();
+        let mut invariants = InvariantLog::default();
         for t in self.tasks {
             recorder.merge(&t.clients.recorder);
             history.extend(t.clients.history);
+            invariants.merge(t.clients.invariants);
         }
         let servers: Vec<ServerLoad> = self
             .nodes
@@ -431,7 +464,7 @@ impl<D: Design> Sim<D> {
         let keys = config.workload.keys().max(1) as f64;
         let history_truncated = self.tally.history_len > config.history.max_ops;
         let lost = (config.history.enabled && !history_truncated)
-            .then(|| lost_writes(&history, &self.db.db));
+            .then(|| lost_writes(&history, |key, tag| self.db.db.holds_write(key, tag)));
         let utils = servers.iter().map(|s| s.utilisation);
         let util_mean = utils.clone().sum::<f64>() / servers.len().max(1) as f64;
         let util_max = utils.fold(0.0, f64::max);
@@ -464,6 +497,7 @@ impl<D: Design> Sim<D> {
             window_start: SystemTime::UNIX_EPOCH + Duration::from_micros(window.start),
             quiesced,
             servers,
+            invariants,
         }
     }
 }

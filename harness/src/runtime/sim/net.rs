@@ -10,6 +10,7 @@ use crate::config::RunConfig;
 use crate::recorder::Window;
 use crate::runtime::clients::ClientNet;
 use crate::runtime::node_sends::NodeNet;
+use crate::tokens::TokenMsg;
 
 pub enum NodeInput<M> {
     /// A message from a client or another node; `remote` when a client sent
@@ -42,6 +43,13 @@ pub enum Event<M> {
     StartWorkflow {
         task: usize,
         index: u64,
+    },
+    /// A message reaches the token service.
+    Token(TokenMsg),
+    /// Workflow `workflow` holds one more token and joins `ctx`.
+    TokenGrant {
+        workflow: u64,
+        ctx: Box<dyn std::any::Any + Send>,
     },
 }
 
@@ -154,6 +162,10 @@ impl<M> ClientNet<M> for SimNet<'_, M> {
 
     fn count(&mut self, now: Micros, bytes: usize) {
         NodeNet::count(self, now, bytes);
+    }
+
+    fn to_tokens(&mut self, at: Micros, msg: TokenMsg) {
+        self.push(at, Event::Token(msg));
     }
 
     fn admit_history(&mut self, records: u64) -> bool {
