@@ -1,6 +1,7 @@
 //! Every causal design shows no causal anomaly and loses no acknowledged
 //! write over many seeds of a small, write-heavy roaming configuration, with
-//! and without in-model faults; the eventual cache shows anomalies.
+//! and without in-model faults; the eventual cache shows anomalies, and so
+//! does the CausalMesh artifact's FaaSTCC unless its interval narrows.
 
 use harness::bench;
 use harness::checker::{self, Anomaly};
@@ -32,11 +33,14 @@ const FAST: &[(&str, &str)] = &[
     ),
 ];
 
-/// Causal designs with an open defect: both optimistic HydroCache variants
-/// rarely let a function read a version older than one in the workflow's
-/// causal past (a WriteCORead in about one seed of fifty, with faults),
-/// which their per-function check should rule out. Reported in the closing
-/// note; remove them from here once fixed.
+/// Causal designs with an open defect, left out of the assertion: both
+/// optimistic HydroCache variants stop a snapshot's chains at the
+/// workflow's full read set (baselines.md §1.4), so a dependency carried
+/// only through a key outside it escapes the check (x read, x needs y, y
+/// needs z@2, z later read from an upstream copy at z@1): a rare WriteCORead
+/// (seed 45 of one run, with faults). The artifact variant's other defect,
+/// a parent serving a version newer than su that depends on newer data than
+/// the workflow read, is fixed (`hydrocache::optimistic::fits`) and tested.
 const KNOWN_DEFECTS: &[&str] = &["hydrocache-opt", "hydrocache-opt-cm"];
 
 /// In-model faults inside a 200 ms run.
@@ -49,13 +53,16 @@ const FAULTS: &str = r#"[
   { kind = "fast-migration", at = "150ms", duration = "50ms" },
 ]"#;
 
-fn config(seed: u64, faults: bool) -> RunConfig {
+/// `designs` (a TOML list) on seed `seed`; `narrow` sets
+/// `options.faastcc_cm_narrow`.
+fn config(seed: u64, faults: bool, designs: &str, narrow: bool) -> RunConfig {
     let mut o: Vec<(String, String)> = FAST
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let more = [
-        ("designs", r#"["all"]"#.to_string()),
+        ("designs", designs.to_string()),
+        ("options.faastcc_cm_narrow", narrow.to_string()),
         ("seed", seed.to_string()),
         ("load.rate", "2000".into()),
         ("load.warmup", "0s".into()),
@@ -78,13 +85,29 @@ fn config(seed: u64, faults: bool) -> RunConfig {
     RunConfig::load(None, &o).expect("test config is valid")
 }
 
+/// The checker's report on `design`'s history and its causal (not CyclicCF)
+/// anomalies.
+fn check(dir: &std::path::Path, design: &str) -> (checker::Report, usize) {
+    let history = checker::history::read_jsonl(dir.join(format!("{design}.history.jsonl")))
+        .expect("the history reads back");
+    let report = checker::check(&history);
+    let causal = report.total() - report.count(Anomaly::CyclicCF);
+    (report, causal)
+}
+
 #[test]
 fn causal_designs_show_no_anomaly_over_fifty_seeds_and_the_eventual_cache_does() {
     let dir = std::env::temp_dir().join(format!("cmbench-anomalies-{}", std::process::id()));
     let mut eventual = Vec::new();
+    // The artifact's FaaSTCC never narrows its interval, so it claims TCC
+    // but is registered as not causal; the checker must back that claim.
+    let unnarrowed = registry::traits("faastcc-cm").expect("a registered design");
+    assert!(!unnarrowed.causal, "faastcc-cm is marked not causal");
+    let mut unnarrowed_anomalous = 0;
     for seed in 0..50 {
         let faults = seed % 2 == 1;
-        let rows = bench::run(&config(seed, faults), &dir, true).expect("run succeeds");
+        let all = config(seed, faults, r#"["all"]"#, false);
+        let rows = bench::run(&all, &dir, true).expect("run succeeds");
         for r in &rows {
             let claims = registry::traits(&r.design).expect("a registered design");
             assert_eq!(
@@ -100,13 +123,10 @@ fn causal_designs_show_no_anomaly_over_fifty_seeds_and_the_eventual_cache_does()
             );
             if r.design == "eventual" {
                 eventual.push(r.anomalies.unwrap_or(0));
+            } else if r.design == "faastcc-cm" {
+                unnarrowed_anomalous += usize::from(check(&dir, &r.design).1 > 0);
             } else if claims.causal && !KNOWN_DEFECTS.contains(&r.design.as_str()) {
-                let history =
-                    checker::history::read_jsonl(dir.join(format!("{}.history.jsonl", r.design)))
-                        .expect("the history reads back");
-                let report = checker::check(&history);
-                let divergent = report.count(Anomaly::CyclicCF);
-                let causal = report.total() - divergent;
+                let (report, causal) = check(&dir, &r.design);
                 assert_eq!(
                     causal, 0,
                     "seed {seed} (faults: {faults}): {} shows causal anomalies:\n{report}",
@@ -114,17 +134,34 @@ fn causal_designs_show_no_anomaly_over_fifty_seeds_and_the_eventual_cache_does()
                 );
                 // Only designs that arbitrate alike everywhere promise convergence.
                 assert!(
-                    !claims.convergent || divergent == 0,
+                    !claims.convergent || report.count(Anomaly::CyclicCF) == 0,
                     "seed {seed} (faults: {faults}): {} diverges:\n{report}",
                     r.design
                 );
             }
+        }
+        // faastcc-cm narrowing its interval by each version read is causal;
+        // on 50 hot keys it aborts most attempts and gives up on some
+        // workflows, which is allowed, but what committed must check clean.
+        let narrowed = config(seed, faults, r#"["faastcc-cm"]"#, true);
+        for r in bench::run(&narrowed, &dir, true).expect("run succeeds") {
+            assert_eq!(r.lost_writes, Some(0), "seed {seed}: narrowed faastcc-cm");
+            let (report, causal) = check(&dir, &r.design);
+            assert_eq!(
+                causal, 0,
+                "seed {seed} (faults: {faults}): narrowed faastcc-cm shows causal anomalies:\n{report}"
+            );
         }
     }
     let with_anomalies = eventual.iter().filter(|&&n| n > 0).count();
     assert!(
         with_anomalies >= 25,
         "the eventual cache showed anomalies in only {with_anomalies} of 50 seeds: {eventual:?}"
+    );
+    // About one seed in eight shows one (six of 50 when measured).
+    assert!(
+        unnarrowed_anomalous > 0,
+        "the checker found no anomaly of the un-narrowed faastcc-cm in 50 seeds"
     );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -50,7 +50,7 @@ fn plot_run_writes_every_plot() {
                 .into_owned()
         })
         .collect();
-    for stem in ["latency", "throughput", "latency_cdf"] {
+    for stem in ["latency", "latency_whiskers", "throughput", "latency_cdf"] {
         for ext in ["png", "svg"] {
             let name = format!("{stem}.{ext}");
             assert!(names.contains(&name), "{name} not in {names:?}");

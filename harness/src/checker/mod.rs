@@ -70,9 +70,21 @@
 //! concurrent with the reader, about 30 per operation on the benchmark's
 //! histories (64 sessions in flight). M is quadratic only when long-separated
 //! histories meet again and again. Memory: a path copy of each map per write
-//! (about 2 kB). Measured (`cargo bench -p harness --bench checker`): 10^5
-//! operations in 0.4 s, 10^6 (200,000 sessions, 100,000 Zipf keys) in about
-//! 12 s and 2 GB; the growth beyond linear is cache misses in the larger maps.
+//! (about 2 kB). Measured (`cargo bench -p harness --bench checker`; one size
+//! alone with `CHECKER_OPS=N`): 10^5 operations in 0.4 s, 10^6 (200,000
+//! sessions, 100,000 Zipf keys) in about 12 s and 2.1 GB peak RSS on an idle
+//! 2-core machine (75 s while four other builds shared it).
+//! That is not near-linear, for two reasons: M per operation still grows on
+//! these histories (the walks visit 5.5 operations per operation at 10^4,
+//! 22 at 10^5, 28 at 3·10^5), and each visited operation costs a few lookups
+//! of depth log16 S in maps that outgrow the caches (a profile shows a third
+//! of the time in the walk's lookups and a quarter in allocation and
+//! reference counting). Joining two pasts' maps structurally instead of
+//! walking (descending only where the trees' pointers differ) was 1.7 times
+//! faster at 10^5 but far slower (over 9 CPU minutes, unfinished) and over
+//! 3.9 GB at 10^6: pasts built along
+//! different paths hold equal subtrees under different pointers, so the joins
+//! keep descending into them.
 
 mod causal_past;
 mod cycles;

@@ -439,9 +439,16 @@ fn figure_section(md: &mut String, inputs: &Inputs, f: &Figure) -> Result<()> {
 /// columns per metric; a `-cm` design's cell also gives ours for its
 /// published version.
 fn numbers_table(md: &mut String, r: &Reference, figure: &str, f: &Figure) {
+    let _ = writeln!(md, "### {figure}: the paper's numbers and ours\n");
+    pivot(md, r, figure, f, true);
+    pivot(md, r, figure, f, false);
+}
+
+/// The points with an x (`at_x`) or the knees, pivoted per metric.
+fn pivot(md: &mut String, r: &Reference, figure: &str, f: &Figure, at_x: bool) {
     let mut metrics: Vec<(String, String)> = Vec::new();
     let mut rows: Vec<(String, Option<f64>)> = Vec::new();
-    for p in r.figure(figure) {
+    for p in r.figure(figure).filter(|p| p.x.is_some() == at_x) {
         if !metrics.iter().any(|(m, _)| *m == p.metric) {
             metrics.push((p.metric.clone(), p.unit.clone()));
         }
@@ -450,10 +457,10 @@ fn numbers_table(md: &mut String, r: &Reference, figure: &str, f: &Figure) {
             rows.push(row);
         }
     }
-    let _ = write!(
-        md,
-        "### {figure}: the paper's numbers and ours\n\n| design | x |"
-    );
+    if rows.is_empty() {
+        return;
+    }
+    let _ = write!(md, "| design | x |");
     for (m, unit) in &metrics {
         let _ = write!(md, " {m} ({unit}), paper | ours |");
     }
@@ -487,7 +494,13 @@ fn ratios_table(
         md,
         "### {figure}: CausalMesh's advantage\n\n| against | x | metric | paper | ours | verdict | ours vs the published version |\n|---|---|---|---|---|---|---|"
     );
-    for row in rows {
+    let total = rows.len();
+    let measured: Vec<Ratio> = rows
+        .into_iter()
+        .filter(|r| r.ours.is_some() || r.published.as_ref().is_some_and(|(_, v)| v.is_some()))
+        .collect();
+    let unmeasured = total - measured.len();
+    for row in measured {
         let (label, agreement) = agreement_cell(row.ours, row.paper);
         if let Some(a) = agreement {
             agreements.push((
@@ -519,6 +532,12 @@ fn ratios_table(
             ratio_cell(row.ours)
         );
     }
+    if unmeasured > 0 {
+        let _ = writeln!(
+            md,
+            "\n{unmeasured} more of the paper's ratios fall on points this sweep did not run."
+        );
+    }
     let _ = writeln!(md);
 }
 
@@ -529,7 +548,10 @@ fn trends_table(
     f: &Figure,
     agreements: &mut Vec<(String, Agreement)>,
 ) {
-    let rows = trends(r, figure, f);
+    let rows: Vec<Trend> = trends(r, figure, f)
+        .into_iter()
+        .filter(|t| t.ours.is_some())
+        .collect();
     if rows.is_empty() {
         return;
     }
@@ -561,7 +583,7 @@ fn trends_table(
             num(t.from),
             num(t.to),
             t.show(t.paper),
-            agreement.map_or("not measured", Agreement::label)
+            agreement.map_or("–", Agreement::label)
         );
     }
     let _ = writeln!(md);

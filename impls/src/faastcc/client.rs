@@ -20,6 +20,11 @@ pub struct FaasContext {
     pub interval: Interval,
     /// Writes buffered until the last function commits them.
     pub writes: BTreeMap<Key, Value>,
+    /// Writes already committed by this workflow, or by one whose context
+    /// was merged in (a token's last holder): read back like buffered ones,
+    /// never committed again. Their commit timestamps lie above every
+    /// interval the context knows, so only this keeps them visible.
+    pub committed: BTreeMap<Key, Value>,
 }
 
 impl Default for FaasContext {
@@ -27,13 +32,19 @@ impl Default for FaasContext {
         FaasContext {
             interval: Interval::ALL,
             writes: BTreeMap::new(),
+            committed: BTreeMap::new(),
         }
     }
 }
 
 impl WireSize for FaasContext {
     fn encoded_bytes(&self) -> usize {
-        16 + self.writes.values().map(|v| 8 + v.len()).sum::<usize>()
+        16 + self
+            .writes
+            .values()
+            .chain(self.committed.values())
+            .map(|v| 8 + v.len())
+            .sum::<usize>()
     }
 }
 
@@ -103,18 +114,15 @@ impl ClientSession for FaasClient {
             return Poll::done();
         }
         self.pending = Some(Pending::Commit);
+        let writes = std::mem::take(&mut self.ctx.writes);
         out.push((
             self.node,
             Msg::Commit {
-                writes: self
-                    .ctx
-                    .writes
-                    .iter()
-                    .map(|(k, v)| (*k, v.clone()))
-                    .collect(),
+                writes: writes.iter().map(|(k, v)| (*k, v.clone())).collect(),
                 last_seen: self.ctx.interval.last_seen(),
             },
         ));
+        self.ctx.committed.extend(writes);
         Poll::Pending
     }
 
@@ -124,7 +132,13 @@ impl ClientSession for FaasClient {
         let keys = op.read_keys();
         let values: Vec<Option<Value>> = keys
             .iter()
-            .map(|k| self.ctx.writes.get(k).cloned())
+            .map(|k| {
+                self.ctx
+                    .writes
+                    .get(k)
+                    .or_else(|| self.ctx.committed.get(k))
+                    .cloned()
+            })
             .collect();
         for (key, value) in op.writes() {
             self.ctx.writes.insert(key, value.clone());
@@ -222,7 +236,8 @@ impl ClientSession for FaasClient {
     /// what both saw. If the sides read disjoint snapshots the intersection
     /// is empty and no single instant fits; then reads go at or above the
     /// later lower end, where no key is older than either side saw (causal,
-    /// though no longer one snapshot). Buffered writes unite, `b`'s last.
+    /// though no longer one snapshot). Buffered and committed writes unite,
+    /// `b`'s last.
     fn merge_contexts(mut a: FaasContext, b: FaasContext) -> FaasContext {
         let both = a.interval.intersect(b.interval);
         a.interval = if both.is_empty() {
@@ -231,6 +246,7 @@ impl ClientSession for FaasClient {
             both
         };
         a.writes.extend(b.writes);
+        a.committed.extend(b.committed);
         a
     }
 }

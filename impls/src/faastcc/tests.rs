@@ -746,15 +746,18 @@ fn merging_disjoint_snapshots_reads_at_or_above_both() {
     let a = FaasContext {
         interval: Interval::new(5, 9),
         writes: BTreeMap::from([(X, tagged(1))]),
+        committed: BTreeMap::new(),
     };
     let b = FaasContext {
         interval: Interval::new(12, 20),
         writes: BTreeMap::from([(X, tagged(2)), (Y, tagged(3))]),
+        committed: BTreeMap::from([(Z, tagged(4))]),
     };
     let m = FaasClient::merge_contexts(a.clone(), b.clone());
     assert_eq!(m.interval, Interval::new(12, Ts::MAX));
     assert_eq!(m.writes[&X].tag(), 2, "the later branch's write of x");
     assert_eq!(m.writes.len(), 2);
+    assert_eq!(m.committed[&Z].tag(), 4);
     let overlapping = FaasContext {
         interval: Interval::new(7, 15),
         ..b
@@ -762,5 +765,30 @@ fn merging_disjoint_snapshots_reads_at_or_above_both() {
     assert_eq!(
         FaasClient::merge_contexts(a, overlapping).interval,
         Interval::new(7, 9)
+    );
+}
+
+#[test]
+fn a_committed_write_is_read_back_through_a_merged_context_but_never_committed_again() {
+    let mut w = World::new::<FaasTcc>(2, DesignOptions::default());
+    w.held.insert(1);
+    let writer = w.start_workflow(0);
+    w.run(writer, |c, out| c.start(&Op::Write(X, tagged(5)), out));
+    w.run(writer, |c, out| c.end_function(true, out));
+    w.settle();
+    let ctx = w.context(writer);
+    assert!(ctx.writes.is_empty(), "nothing left to commit");
+    assert_eq!(ctx.committed[&X].tag(), 5);
+    let next = w.start_from(1, FaasClient::merge_contexts(FaasContext::default(), ctx));
+    assert_eq!(
+        w.read_tag(next, X),
+        (5, Served::Client),
+        "node 1 has not heard of x=5, the inherited context has"
+    );
+    let done = w.run(next, |c, out| c.end_function(true, out));
+    assert_eq!(
+        done.served,
+        Served::Client,
+        "no commit: nothing of its own to write"
     );
 }

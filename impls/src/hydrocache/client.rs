@@ -73,15 +73,32 @@ pub struct HydroContext {
     pub frontier: Frontier,
     /// Writes buffered until the last function (§1.8, §13).
     pub writes: WriteBuffer,
+    /// Writes already committed by this workflow, or by one whose context
+    /// was merged in (a token's last holder): read back like buffered ones,
+    /// never committed again (the sink never tells the workflow their
+    /// versions, so only this keeps them visible to a successor).
+    pub committed: WriteBuffer,
     /// Nodes holding this workflow's snapshots, for the clean-up.
     pub hosts: BTreeSet<NodeId>,
+}
+
+impl HydroContext {
+    /// The workflow's own value of `key`: buffered, or committed earlier.
+    fn own(&self, key: &Key) -> Option<&Value> {
+        self.writes.get(key).or_else(|| self.committed.get(key))
+    }
 }
 
 impl WireSize for HydroContext {
     fn encoded_bytes(&self) -> usize {
         self.read.encoded_bytes()
             + self.frontier.encoded_bytes()
-            + self.writes.values().map(|v| 8 + v.len()).sum::<usize>()
+            + self
+                .writes
+                .values()
+                .chain(self.committed.values())
+                .map(|v| 8 + v.len())
+                .sum::<usize>()
             + 8 * self.hosts.len()
     }
 }
@@ -332,10 +349,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
             return Poll::done();
         };
         // Keys the workflow already wrote are read from its buffer.
-        let mut reads: Vec<Key> = f
-            .read_set()
-            .filter(|k| !self.ctx.writes.contains_key(k))
-            .collect();
+        let mut reads: Vec<Key> = f.read_set().filter(|k| self.ctx.own(k).is_none()).collect();
         reads.sort_unstable();
         reads.dedup();
         if self.variant.protocol != Protocol::Optimistic || reads.is_empty() {
@@ -370,17 +384,26 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         }
         let ack = self.variant.awaits_commit() && !self.ctx.writes.is_empty();
         if !self.ctx.writes.is_empty() {
-            let writes = std::mem::take(&mut self.ctx.writes).into_iter().collect();
+            let buffered = std::mem::take(&mut self.ctx.writes);
             out.push((
                 self.node,
                 Msg::Commit {
-                    writes,
+                    writes: buffered.clone().into_iter().collect(),
                     deps: self.ctx.read.clone(),
                     ack,
                 },
             ));
+            self.ctx.committed.extend(buffered);
         }
         self.clean_up(out);
+        // The workflow is over: its snapshots are released (F points
+        // nowhere, the hosts are cleaned up) and R, a constraint on its own
+        // snapshot, has served as the commit's dependencies. A successor
+        // (a token's next holder) inherits the committed writes only, so it
+        // is not pinned to this workflow's snapshot.
+        self.ctx.frontier = Frontier::default();
+        self.ctx.read = Deps::new();
+        self.ctx.hosts.clear();
         if ack {
             self.waiting = Waiting::Committed;
             return Poll::Pending;
@@ -398,7 +421,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         let values: Vec<Option<Value>> = op
             .read_keys()
             .iter()
-            .map(|k| self.ctx.writes.get(k).cloned())
+            .map(|k| self.ctx.own(k).cloned())
             .collect();
         let remote: Vec<Key> = op
             .read_keys()
@@ -485,14 +508,18 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         self.ctx
     }
 
-    /// R and F join key-wise (a version read by either side stays a lower
-    /// bound for every later snapshot check), buffered writes unite in
-    /// program order (`b` after `a`, so `b`'s write of a shared key is the
-    /// later one), and both sides' snapshot hosts are cleaned up.
+    /// R and F join key-wise (while the snapshots F names are pinned, a
+    /// version read by either side stays a lower bound for every later
+    /// check), buffered and committed writes unite in program order (`b`
+    /// after `a`, so `b`'s write of a shared key is the later one), and both
+    /// sides' snapshot hosts are cleaned up. A finished workflow's context
+    /// holds only its committed writes (see `end_function`), so a successor
+    /// is bound to see its writes, not everything it read.
     fn merge_contexts(mut a: HydroContext, b: HydroContext) -> HydroContext {
         a.read.merge(&b.read);
         a.frontier.merge(&b.frontier);
         a.writes.extend(b.writes);
+        a.committed.extend(b.committed);
         a.hosts.extend(b.hosts);
         a
     }

@@ -26,6 +26,16 @@
 //!   key open). A fetch that finds no version at least as new as the one the
 //!   plan expects (the parent never saw it) aborts instead of reading
 //!   backwards.
+//! - A fetched upstream copy is read only if its dependencies need no newer
+//!   data than R (§1.6's down -> up rule applied to it), else the workflow
+//!   aborts. The published fetch brings exactly a frontier version, which
+//!   passes; the artifact's parent may serve a version its snapshot pinned
+//!   but no function read, which can depend on newer data than R.
+//! - Chains stop at the full read set (§1.4), so a dependency carried only
+//!   by a key outside it is invisible to the check: x read, x needs y, y
+//!   needs z@2, z read later from a copy at z@1. The 50-seed anomaly test
+//!   finds this rarely (a WriteCORead); walking every dependency closes it
+//!   but costs a walk of the cut's whole dependency graph per function.
 //! - Writes take the issuing node's component (see `HydroServer::commit`);
 //!   no fan-in check (workflows are chains) and no hybrid protocol (§1.7).
 
@@ -122,9 +132,6 @@ pub enum Msg {
         for_holder: Holder,
         key: Key,
         version: Option<KeyVersion>,
-        /// The clocks of the version's chain in the serving snapshot, for
-        /// the fetcher's check against R.
-        chain: Deps,
     },
     /// A function reads from its prepared view.
     Read {
@@ -181,9 +188,8 @@ impl WireSize for Msg {
                     chains.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum()
                 }
                 Msg::ServerRead { fetch: f, .. } => fetch(f),
-                Msg::ServerReadReply { version, chain, .. } => {
+                Msg::ServerReadReply { version, .. } => {
                     8 + version.as_ref().map_or(0, KeyVersion::encoded_bytes)
-                        + chain.encoded_bytes()
                 }
                 Msg::Read { keys: k, .. } => keys(k),
                 Msg::ReadReply { versions } => versions

@@ -11,6 +11,7 @@ use crate::clock::VectorClock;
 use crate::version::{Deps, Key, NodeId};
 
 use super::Fetch;
+use super::lattice::KeyVersion;
 use super::snapshot::{Holder, Snapshot};
 
 /// A version held in an upstream snapshot, and where it can be fetched.
@@ -141,18 +142,19 @@ pub fn check(
     Some(c.plan)
 }
 
-/// Whether a version fetched for `key`, with `chain` (the clocks of its
-/// chain where it was served), needs no newer data than the workflow read:
-/// the down -> up rule (§1.6) applied to upstream copies. The published
-/// protocol fetches exactly the frontier's versions, which pass; the
-/// artifact's parent serves whatever its snapshot holds at least as new as
-/// su (§13.2), which may be a version no function read and that depends on
-/// newer data than R, so reading it would break the workflow's snapshot.
-pub fn fits(read: &Deps, key: Key, chain: &Deps) -> bool {
-    chain
+/// Whether a version fetched for `key` needs no newer data than the
+/// workflow read: the down -> up rule (§1.6) applied to upstream copies, on
+/// the version's own dependencies. The published protocol fetches exactly
+/// the frontier's versions, which pass; the artifact's parent serves
+/// whatever its snapshot holds at least as new as su (§13.2), which may be a
+/// version no function read that depends on newer data than R, and reading
+/// it would break the workflow's snapshot.
+pub fn fits(read: &Deps, key: Key, version: &KeyVersion) -> bool {
+    version
+        .deps
         .iter()
         .filter(|(d, _)| *d != key)
-        .all(|(d, vc)| read.get(d).is_none_or(|r| vc.leq(r)))
+        .all(|(d, need)| read.get(d).is_none_or(|r| need.leq(r)))
 }
 
 struct Check<'a> {

@@ -146,9 +146,7 @@ impl<F: Flavor> HydroServer<F> {
         let mut failed = false;
         for f in local {
             match self.serve(workflow, &f) {
-                Some((v, chain)) if optimistic::fits(&read, f.key, &chain) => {
-                    snapshot.add_fetched(f.key, &v)
-                }
+                Some(v) if optimistic::fits(&read, f.key, &v) => snapshot.add_fetched(f.key, &v),
                 _ => failed = true,
             }
         }
@@ -168,16 +166,13 @@ impl<F: Flavor> HydroServer<F> {
     /// least the one the fetcher needs. Peers fetch a function's pinned
     /// version (§1.5 step 5, §1.6); the artifact's one snapshot per node has
     /// its own fetches merged in (§13.1), so peers get the merged version.
-    /// The chain's clocks come along for the fetcher's check.
-    fn serve(&self, workflow: ClientId, fetch: &Fetch) -> Option<(KeyVersion, Deps)> {
+    fn serve(&self, workflow: ClientId, fetch: &Fetch) -> Option<KeyVersion> {
         let snapshot = self.snapshots.get(&(workflow, fetch.holder))?;
         let version = match fetch.holder {
             Holder::Function(_) => snapshot.pinned(fetch.key).cloned(),
             Holder::Node => snapshot.view(fetch.key),
         };
-        version
-            .filter(|v| v.covers(&fetch.need))
-            .map(|v| (v, snapshot.chain_clocks(fetch.key)))
+        version.filter(|v| v.covers(&fetch.need))
     }
 
     /// Asks peers for versions of their snapshots; the client gets the
@@ -224,16 +219,16 @@ impl<F: Flavor> HydroServer<F> {
         workflow: ClientId,
         for_holder: Holder,
         key: Key,
-        served: Option<(KeyVersion, Deps)>,
+        served: Option<KeyVersion>,
         read: &Deps,
         out: &mut Outbox<Msg>,
     ) -> bool {
-        let (Some((version, chain)), Some(snapshot)) =
+        let (Some(version), Some(snapshot)) =
             (served, self.snapshots.get_mut(&(workflow, for_holder)))
         else {
             return false;
         };
-        if !optimistic::fits(read, key, &chain) {
+        if !optimistic::fits(read, key, &version) {
             return false;
         }
         snapshot.add_fetched(key, &version);
@@ -311,7 +306,7 @@ impl<F: Flavor> HydroServer<F> {
         workflow: ClientId,
         for_holder: Holder,
         key: Key,
-        served: Option<(KeyVersion, Deps)>,
+        served: Option<KeyVersion>,
         out: &mut Outbox<Msg>,
     ) {
         let Some(read) = self.pending.get(&workflow).map(|p| p.read.clone()) else {
@@ -369,7 +364,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 fetch,
                 for_holder,
             } => {
-                let (version, chain) = self.serve(workflow, &fetch).unzip();
+                let version = self.serve(workflow, &fetch);
                 out.send(
                     from,
                     Msg::ServerReadReply {
@@ -377,7 +372,6 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                         for_holder,
                         key: fetch.key,
                         version,
-                        chain: chain.unwrap_or_default(),
                     },
                 );
             }
@@ -386,11 +380,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 for_holder,
                 key,
                 version,
-                chain,
-            } => {
-                let served = version.map(|v| (v, chain));
-                self.server_read_reply(workflow, for_holder, key, served, out)
-            }
+            } => self.server_read_reply(workflow, for_holder, key, version, out),
             Msg::Read {
                 workflow,
                 holder,

@@ -316,6 +316,23 @@ impl<F: Flavor> Net<F> {
         self.advance(id, poll);
     }
 
+    /// [`Net::run`] for a workflow whose first function resumes `ctx`.
+    pub fn run_from(
+        &mut self,
+        id: ClientId,
+        functions: Vec<FunctionPlan>,
+        ctx: HydroContext,
+    ) -> &Run<F> {
+        let plan = WorkflowPlan {
+            index: id,
+            functions,
+            stages: Vec::new(),
+        };
+        self.start_from(id, plan, ctx);
+        self.settle_except(|from, _| from == End::Db);
+        &self.runs[&id]
+    }
+
     /// Runs a workflow to its end while the caches' streams stay undelivered.
     pub fn run(&mut self, id: ClientId, functions: Vec<FunctionPlan>) -> &Run<F> {
         self.start(id, WorkflowPlan::chain(id, functions));
