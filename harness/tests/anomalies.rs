@@ -8,31 +8,7 @@ use harness::bench;
 use harness::checker::{self, Anomaly};
 use harness::config::RunConfig;
 use harness::registry;
-
-/// Latencies scaled down about tenfold from the default profile, so that
-/// messages interleave densely within a 200 ms run.
-const FAST: &[(&str, &str)] = &[
-    (
-        "latency.client_node",
-        r#"{ dist = "uniform", low = "5us", high = "20us" }"#,
-    ),
-    (
-        "latency.node_node",
-        r#"{ dist = "uniform", low = "10us", high = "60us" }"#,
-    ),
-    (
-        "latency.node_db",
-        r#"{ dist = "uniform", low = "20us", high = "80us" }"#,
-    ),
-    (
-        "latency.db_service",
-        r#"{ dist = "constant", value = "2us" }"#,
-    ),
-    (
-        "latency.dispatch",
-        r#"{ dist = "uniform", low = "50us", high = "150us" }"#,
-    ),
-];
+use harness::runtime::sim::explore::DEFAULT_OVERRIDES;
 
 /// Causal designs with an open defect, left out of the assertion: both
 /// optimistic HydroCache variants stop a snapshot's chains at the
@@ -54,31 +30,21 @@ const FAULTS: &str = r#"[
   { kind = "fast-migration", at = "150ms", duration = "50ms" },
 ]"#;
 
-/// Every design on seed `seed`, in the simulator.
+/// Every design on seed `seed`, in the simulator, on `cmbench explore`'s
+/// small write-heavy roaming configuration: every function writes and reads
+/// what others wrote, with latencies a tenth of the default profile's.
 fn config(seed: u64, faults: bool) -> RunConfig {
-    let mut o: Vec<(String, String)> = FAST
+    let mut o: Vec<(String, String)> = DEFAULT_OVERRIDES
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let more = [
         ("designs", r#"["all"]"#.to_string()),
         ("seed", seed.to_string()),
-        ("load.rate", "2000".into()),
-        ("load.warmup", "0s".into()),
-        ("load.duration", "200ms".into()),
-        ("load.drain", "2s".into()),
-        ("workload.keys", "50".into()),
-        // Write-heavy: every function writes, and reads what others wrote.
-        (
-            "workload.functions",
-            "[{ reads = 1, writes = 1 }, { reads = 1, writes = 1 }, { reads = 2, writes = 0 }]"
-                .into(),
-        ),
         // Virtual time: handler costs come from the service profile, not
         // from how fast this (debug) build runs on a loaded machine, and
         // every seed replays exactly.
         ("runtime.kind", "\"sim\"".into()),
-        ("runtime.workers", "1".into()),
         ("runtime.client_tasks", "1".into()),
     ];
     o.extend(more.into_iter().map(|(k, v)| (k.to_string(), v)));

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::spec::SpecError;
+use crate::spec::{SpecError, check_value_size};
 
 /// The DeathStarBench-style compose-review application as the CausalMesh
 /// artifact ran it; the defaults are the paper's data set.
@@ -127,16 +127,7 @@ impl MediaSpec {
                 format!("must be within 0..=1, got {}", self.write_fraction),
             ));
         }
-        if self.value_size < impls::version::TAG_BYTES {
-            return Err(SpecError::new(
-                "value_size",
-                format!(
-                    "must be at least {} bytes (each value carries its write's tag), got {}",
-                    impls::version::TAG_BYTES,
-                    self.value_size
-                ),
-            ));
-        }
+        check_value_size(self.value_size)?;
         Ok(())
     }
 }

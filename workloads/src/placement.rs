@@ -4,6 +4,8 @@ use impls::NodeId;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
+use crate::spec::SpecError;
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Placement {
@@ -16,6 +18,18 @@ pub enum Placement {
 }
 
 impl Placement {
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match *self {
+            Placement::Roam { probability } if !(0.0..=1.0).contains(&probability) => {
+                Err(SpecError::new(
+                    "placement.probability",
+                    format!("must be within 0..=1, got {probability}"),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
     pub fn place(&self, previous: Option<NodeId>, servers: usize, rng: &mut impl Rng) -> NodeId {
         match (self, previous) {
             (Placement::Roam { probability }, Some(prev)) if servers > 1 => {

@@ -203,16 +203,7 @@ impl MicroSpec {
                 format!("must be a finite number >= 0, got {}", self.zipf),
             ));
         }
-        if self.value_size < impls::version::TAG_BYTES {
-            return Err(SpecError::new(
-                "value_size",
-                format!(
-                    "must be at least {} bytes (each value carries its write's tag), got {}",
-                    impls::version::TAG_BYTES,
-                    self.value_size
-                ),
-            ));
-        }
+        check_value_size(self.value_size)?;
         if self.functions.is_empty() {
             return Err(SpecError::new(
                 "functions",
@@ -236,14 +227,21 @@ impl MicroSpec {
                 format!("at most {} operations per workflow", (1u64 << OP_BITS) - 1),
             ));
         }
-        if let Placement::Roam { probability } = self.placement
-            && !(0.0..=1.0).contains(&probability)
-        {
-            return Err(SpecError::new(
-                "placement.probability",
-                format!("must be within 0..=1, got {probability}"),
-            ));
-        }
+        self.placement.validate()?;
         Ok(())
     }
+}
+
+/// Every value carries its write's tag, so a value is at least the tag long.
+pub(crate) fn check_value_size(value_size: usize) -> Result<(), SpecError> {
+    if value_size < impls::version::TAG_BYTES {
+        return Err(SpecError::new(
+            "value_size",
+            format!(
+                "must be at least {} bytes (each value carries its write's tag), got {value_size}",
+                impls::version::TAG_BYTES
+            ),
+        ));
+    }
+    Ok(())
 }

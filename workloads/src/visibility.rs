@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Workload;
 use crate::plan::value_tag;
-use crate::spec::SpecError;
+use crate::spec::{SpecError, check_value_size};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -44,16 +44,7 @@ impl VisibilitySpec {
                 format!("must be within 1..=10000, got {}", self.polls),
             ));
         }
-        if self.value_size < impls::version::TAG_BYTES {
-            return Err(SpecError::new(
-                "value_size",
-                format!(
-                    "must be at least {} bytes (each value carries its write's tag), got {}",
-                    impls::version::TAG_BYTES,
-                    self.value_size
-                ),
-            ));
-        }
+        check_value_size(self.value_size)?;
         Ok(())
     }
 }

@@ -118,14 +118,7 @@ impl InvariantSpec {
         for name in self.tokens.keys() {
             known("tokens", name)?;
         }
-        if let Placement::Roam { probability } = self.placement
-            && !(0.0..=1.0).contains(&probability)
-        {
-            return Err(SpecError::new(
-                "placement.probability",
-                format!("must be within 0..=1, got {probability}"),
-            ));
-        }
+        self.placement.validate()?;
         Ok(())
     }
 
