@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use workloads::visibility::{WRITER_NODE, reader_nodes};
 
 use crate::history::{Kind, Record};
+use crate::runtime::workflow::attempt_of;
 
 /// Visibility at one group of readers.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,9 +29,11 @@ pub struct Visibility {
 
 /// The probes of one history (a run with `servers` cache servers).
 pub fn measure(history: &[Record], servers: usize) -> Visibility {
+    // The probe's writer and readers run as one parallel stage, each
+    // function recorded as a session of its own: group them by attempt.
     let mut sessions: BTreeMap<u64, Vec<&Record>> = BTreeMap::new();
     for r in history {
-        sessions.entry(r.session).or_default().push(r);
+        sessions.entry(attempt_of(r.session)).or_default().push(r);
     }
     let readers = reader_nodes(servers);
     let tail = readers.first().copied();

@@ -43,12 +43,22 @@ pub fn workflow_of(id: ClientId) -> u64 {
 }
 
 /// The attempt's session id without the function's position in its stage.
-fn attempt_of(id: ClientId) -> ClientId {
+pub fn attempt_of(id: ClientId) -> ClientId {
     id & ((1 << BRANCH_SHIFT) - 1)
 }
 
 fn branch_of(id: ClientId) -> usize {
     (id >> BRANCH_SHIFT) as usize
+}
+
+/// The session a function's operations are recorded under: the attempt for
+/// the first function of each stage (so a chain is one session), and a
+/// session of its own for every other function of a parallel stage, whose
+/// operations are not ordered with its siblings'. The checker then does not
+/// know that such a branch precedes the next stage: it may miss an anomaly
+/// there, but never reports one that did not happen.
+fn history_session(attempt: ClientId, branch: usize) -> ClientId {
+    attempt | ((branch as u64) << BRANCH_SHIFT)
 }
 
 /// What a step of the workflow asks of the runtime.
@@ -338,7 +348,7 @@ impl<C: ClientSession> WorkflowRun<C> {
                         let seq = recorded.len() as u64;
                         let node = self.plan.functions[function].node;
                         let record = Record::of(
-                            self.id,
+                            history_session(self.id, b),
                             seq,
                             node,
                             op,
@@ -480,7 +490,7 @@ impl<C: ClientSession> WorkflowRun<C> {
     /// although no answer ever comes.
     fn in_flight_writes(&self, mut seq: u64, now: Micros, except: Option<usize>) -> Vec<Record> {
         let mut history = Vec::new();
-        for (_, branch) in self
+        for (b, branch) in self
             .branches
             .iter()
             .enumerate()
@@ -494,7 +504,7 @@ impl<C: ClientSession> WorkflowRun<C> {
             for (key, value) in op.map(Op::writes).unwrap_or_default() {
                 let write = Op::Write(key, value.clone());
                 history.extend(Record::of(
-                    self.id,
+                    history_session(self.id, b),
                     seq,
                     f.node,
                     &write,
