@@ -78,13 +78,7 @@ impl SummaryRow {
 
 /// Reads `summary.csv`, keeping the row order (it sets the order of the plots).
 pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, PlotError> {
-    let text = fs::read_to_string(path).map_err(|source| PlotError::Read {
-        path: path.to_owned(),
-        source,
-    })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let mut reader = open_csv(path)?;
     let headers = reader.headers().map_err(|e| csv_error(path, &e))?.clone();
 
     let mut rows: Vec<SummaryRow> = Vec::new();
@@ -116,6 +110,17 @@ pub fn read_summary(path: &Path) -> Result<Vec<SummaryRow>, PlotError> {
         });
     }
     Ok(rows)
+}
+
+/// A CSV file of the results, read whole, fields trimmed.
+pub(crate) fn open_csv(path: &Path) -> Result<csv::Reader<io::Cursor<Vec<u8>>>, PlotError> {
+    let bytes = fs::read(path).map_err(|source| PlotError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(io::Cursor::new(bytes)))
 }
 
 pub(crate) fn csv_error(path: &Path, e: &csv::Error) -> PlotError {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::lines::{LineChart, Panel, Scale, Series};
 use crate::metric::{column_axis, field_axis};
-use crate::read::csv_error;
+use crate::read::{csv_error, open_csv};
 use crate::render;
 use crate::{PlotError, run_name};
 
@@ -113,13 +113,7 @@ struct SweepTable {
 
 impl SweepTable {
     fn read(path: &Path) -> Result<SweepTable, PlotError> {
-        let text = std::fs::read_to_string(path).map_err(|source| PlotError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let mut reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(text.as_bytes());
+        let mut reader = open_csv(path)?;
         let malformed = |e: csv::Error| csv_error(path, &e);
         let headers: Vec<String> = reader
             .headers()

@@ -279,14 +279,8 @@ impl<D: Design> Sim<D> {
             _ if self.clients_closed => {}
             Event::StartWorkflow { task, index } => self.start_workflow(at, task, index),
             Event::FunctionStart(client) => {
-                let task = self.task_of(client);
-                let mut net = SimNet {
-                    queue: &mut self.queue,
-                    tally: &mut self.tally,
-                };
-                let finished = self.tasks[task]
-                    .clients
-                    .on_function_start(&mut net, client, at);
+                let (task, finished) =
+                    self.with_client(client, |c, net| c.on_function_start(net, client, at));
                 self.after_client(at, task, finished);
             }
             Event::Token(msg) => {
@@ -301,27 +295,29 @@ impl<D: Design> Sim<D> {
                 }
             }
             Event::TokenGrant { workflow, ctx } => {
-                let task = self.task_of(workflow);
-                let mut net = SimNet {
-                    queue: &mut self.queue,
-                    tally: &mut self.tally,
-                };
-                self.tasks[task]
-                    .clients
-                    .on_token_grant(&mut net, workflow, ctx, at);
+                self.with_client(workflow, |c, net| c.on_token_grant(net, workflow, ctx, at));
             }
             Event::Reply { client, from, msg } => {
-                let task = self.task_of(client);
-                let mut net = SimNet {
-                    queue: &mut self.queue,
-                    tally: &mut self.tally,
-                };
-                let finished = self.tasks[task]
-                    .clients
-                    .on_reply(&mut net, client, from, msg, at);
+                let (task, finished) =
+                    self.with_client(client, |c, net| c.on_reply(net, client, from, msg, at));
                 self.after_client(at, task, finished);
             }
         }
+    }
+
+    /// Hands session `client`'s task and the event queue to `step`; returns
+    /// the task's index with what `step` returned.
+    fn with_client<R>(
+        &mut self,
+        client: ClientId,
+        step: impl FnOnce(&mut ClientTask<D>, &mut SimNet<'_, D::Msg>) -> R,
+    ) -> (usize, R) {
+        let task = self.task_of(client);
+        let mut net = SimNet {
+            queue: &mut self.queue,
+            tally: &mut self.tally,
+        };
+        (task, step(&mut self.tasks[task].clients, &mut net))
     }
 
     fn task_of(&self, client: ClientId) -> usize {
