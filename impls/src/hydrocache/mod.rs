@@ -96,6 +96,8 @@ pub struct Prepare {
     pub read: Deps,
     pub frontier: Frontier,
     pub parent: Option<NodeId>,
+    /// What earlier holders of the workflow's tokens read (see [`Msg::VersionQuery`]).
+    pub floor: Deps,
 }
 
 /// Messages between the client library (which also plays the scheduler),
@@ -108,6 +110,9 @@ pub enum Msg {
         workflow: ClientId,
         holders: Vec<(Holder, Vec<Key>)>,
         full_read_set: Vec<Key>,
+        /// What the earlier holders of the workflow's tokens read: the node
+        /// pins nothing before its cut covers all of it (`HydroContext::floor`).
+        floor: Deps,
     },
     /// Per snapshot, one chain (key -> clock) per read key (§1.5 step 2).
     Chains {
@@ -124,9 +129,7 @@ pub enum Msg {
     Prepare(Prepare),
     /// The check passed and fetches are in; `chains` are the clocks this
     /// snapshot adds to F (§1.6).
-    Prepared {
-        chains: Vec<(Key, VectorClock)>,
-    },
+    Prepared { chains: Vec<(Key, VectorClock)> },
     /// No consistent view exists here: the workflow restarts.
     Aborted,
     /// A cache asks a peer for a version in one of its snapshots.
@@ -158,11 +161,10 @@ pub enum Msg {
         deps: Deps,
         ack: bool,
     },
-    Committed,
+    /// The writes are stamped: their clock.
+    Committed { vc: VectorClock },
     /// Drops the workflow's snapshots (§1.9, §13).
-    CleanUp {
-        workflow: ClientId,
-    },
+    CleanUp { workflow: ClientId },
 }
 
 impl WireSize for Msg {
@@ -175,8 +177,13 @@ impl WireSize for Msg {
                 Msg::VersionQuery {
                     holders,
                     full_read_set,
+                    floor,
                     ..
-                } => keys(full_read_set) + holders.iter().map(|(_, r)| 8 + keys(r)).sum::<usize>(),
+                } => {
+                    keys(full_read_set)
+                        + holders.iter().map(|(_, r)| 8 + keys(r)).sum::<usize>()
+                        + floor.encoded_bytes()
+                }
                 Msg::Chains { holders } => holders
                     .iter()
                     .flat_map(|(_, chains)| chains)
@@ -191,6 +198,7 @@ impl WireSize for Msg {
                         + keys(&p.full_read_set)
                         + p.read.encoded_bytes()
                         + p.frontier.encoded_bytes()
+                        + p.floor.encoded_bytes()
                 }
                 Msg::Prepared { chains } => {
                     chains.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum()
@@ -208,7 +216,8 @@ impl WireSize for Msg {
                 Msg::Commit { writes, deps, .. } => {
                     writes.iter().map(|(_, v)| 8 + v.len()).sum::<usize>() + deps.encoded_bytes()
                 }
-                Msg::Shipped | Msg::Aborted | Msg::Committed | Msg::CleanUp { .. } => 0,
+                Msg::Committed { vc } => vc.encoded_bytes(),
+                Msg::Shipped | Msg::Aborted | Msg::CleanUp { .. } => 0,
             }
     }
 }
@@ -245,7 +254,7 @@ impl MessageKind for Msg {
             Msg::Read { .. } => 9,
             Msg::ReadReply { .. } => 10,
             Msg::Commit { .. } => 11,
-            Msg::Committed => 12,
+            Msg::Committed { .. } => 12,
             Msg::CleanUp { .. } => 13,
         }
     }
