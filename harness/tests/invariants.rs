@@ -74,6 +74,13 @@ fn the_analysed_tokens_keep_the_balance_non_negative() {
     for r in &rows {
         assert!(r.workflows > 100, "{}: {} workflows", r.design, r.workflows);
         assert_eq!(r.anomalies, Some(0), "{}", r.design);
+        // Every workflow of an abort-free design commits: HydroCache's
+        // decided reads outside a function's declared read set (a failed
+        // withdrawal reading its counter) do not abort it.
+        let abort_free = harness::registry::traits(&r.design).is_some_and(|t| t.abort_free);
+        if abort_free {
+            assert_eq!((r.unfinished, r.aborts), (0, 0), "{}", r.design);
+        }
     }
     assert!(
         violations(&rows).iter().all(|(_, n)| *n == 0),

@@ -79,6 +79,12 @@ pub struct HydroContext {
     pub writes: WriteBuffer,
     /// Nodes holding this workflow's snapshots, for the clean-up.
     pub hosts: BTreeSet<NodeId>,
+    /// The values this workflow read, for a read outside the function's
+    /// declared read set (an operation the workload decided on from what
+    /// it read, e.g. a withdrawal whose precondition failed reading its
+    /// counter): the function has no prepared view of that key, and MTCC's
+    /// reads are repeatable, so it reads what the workflow read before.
+    pub seen: BTreeMap<Key, Value>,
     /// What finished workflows whose contexts were merged in (a token's
     /// earlier holders) read and wrote: a lower bound on every version this
     /// workflow reads, not a snapshot it must repeat. Their snapshots are
@@ -101,7 +107,12 @@ impl WireSize for HydroContext {
     fn encoded_bytes(&self) -> usize {
         self.read.encoded_bytes()
             + self.frontier.encoded_bytes()
-            + self.writes.values().map(|v| 8 + v.len()).sum::<usize>()
+            + self
+                .writes
+                .values()
+                .chain(self.seen.values())
+                .map(|v| 8 + v.len())
+                .sum::<usize>()
             + 8 * self.hosts.len()
             + self.floor.encoded_bytes()
     }
@@ -141,6 +152,8 @@ pub struct HydroClient<F> {
     variant: Variant,
     /// Reproduce the artifact's su -> ru copy (§13.2).
     su_ru_defect: bool,
+    /// The running function's declared read set.
+    declared: BTreeSet<Key>,
     /// The context is handed on with tokens: await the commit's clock.
     hands_on: bool,
     function: usize,
@@ -262,6 +275,7 @@ impl<F: Flavor> HydroClient<F> {
         for slot in values.iter_mut().filter(|v| v.is_none()) {
             if let Some((key, (value, vc))) = answers.next() {
                 self.ctx.read.add(*key, &vc);
+                self.ctx.seen.insert(*key, value.clone());
                 *slot = Some(value);
             }
         }
@@ -290,6 +304,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
             servers: cluster.servers,
             variant: F::VARIANT,
             su_ru_defect: cluster.options.hydrocache_opt_su_ru_defect,
+            declared: BTreeSet::new(),
             hands_on: cluster.hands_on_contexts,
             function: 0,
             waiting: Waiting::Nothing,
@@ -359,6 +374,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         let Some(f) = plan.functions.get(function) else {
             return Poll::done();
         };
+        self.declared = f.read_set().collect();
         // Keys the workflow already wrote are read from its buffer.
         let mut reads: Vec<Key> = f.read_set().filter(|k| self.ctx.own(k).is_none()).collect();
         reads.sort_unstable();
@@ -420,6 +436,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         self.ctx.frontier = Frontier::default();
         let read = std::mem::take(&mut self.ctx.read);
         self.ctx.floor.merge(&read);
+        self.ctx.seen.clear();
         self.ctx.hosts.clear();
         if ack {
             self.waiting = Waiting::Committed { keys: written };
@@ -438,7 +455,14 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         let values: Vec<Option<Value>> = op
             .read_keys()
             .iter()
-            .map(|k| self.ctx.own(k).cloned())
+            .map(|k| {
+                let seen = || {
+                    (!self.declared.contains(k))
+                        .then(|| self.ctx.seen.get(k))
+                        .flatten()
+                };
+                self.ctx.own(k).or_else(seen).cloned()
+            })
             .collect();
         let remote: Vec<Key> = op
             .read_keys()
@@ -540,6 +564,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
         a.floor.merge(&b.floor);
         a.frontier.merge(&b.frontier);
         a.writes.extend(b.writes);
+        a.seen.extend(b.seen);
         a.hosts.extend(b.hosts);
         a
     }
