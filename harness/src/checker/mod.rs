@@ -86,11 +86,11 @@
 //! different paths hold equal subtrees under different pointers, so the joins
 //! keep descending into them.
 
+mod bits;
 mod causal_past;
 mod cycles;
 mod graph;
 pub mod history;
-mod pmap;
 mod reads;
 mod report;
 
@@ -107,13 +107,13 @@ use history::Record;
 /// Checks `history` for causal consistency (and convergence); never panics on
 /// any input.
 pub fn check(history: &[Record]) -> Report {
-    check_with(history, causal_past::FRONTIER_MIN_WRITES)
+    check_with(history, causal_past::SCAN_BELOW_WRITES)
 }
 
-/// [`check`], keeping a frontier for the keys written at least
-/// `frontier_min_writes` times (the tests check both ways of finding
+/// [`check`], scanning the writes of the keys written fewer than
+/// `scan_below_writes` times (the tests check both ways of finding
 /// maximal writes against the oracle).
-fn check_with(history: &[Record], frontier_min_writes: usize) -> Report {
+fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
     let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
@@ -142,7 +142,7 @@ fn check_with(history: &[Record], frontier_min_writes: usize) -> Report {
         report_cycles(&g, &[&co], &rest, Anomaly::CyclicCO, &mut found);
     }
 
-    let mut pasts = Pasts::new(&g, frontier_min_writes);
+    let mut pasts = Pasts::new(&g, &order, scan_below_writes);
     let mut conflicts = Vec::new();
     let mut maximal = Vec::new();
     for &v in &order {
