@@ -38,7 +38,7 @@ pub(crate) struct Pasts<'g> {
     past_of: Vec<Option<Bits>>,
     /// Past of each session's last processed node.
     current: Vec<Option<Bits>>,
-    /// Per key: its processed tracked writes, in processing order.
+    /// Per key: the numbers of its processed tracked writes, in order.
     key_writes: Vec<Vec<u32>>,
     /// Per key: whether it has at least the scan threshold's writes.
     frequent: Vec<bool>,
@@ -114,7 +114,8 @@ impl<'g> Pasts<'g> {
         let Some(k) = k else { return };
         let writes = &self.key_writes[k as usize];
         let Some(w1) = w1 else {
-            out.extend(writes.iter().rev().find(|&&w| self.holds(past, w)));
+            let latest = writes.iter().rev().find(|&&i| past.contains(i));
+            out.extend(latest.map(|&i| self.tracked[i as usize]));
             return;
         };
         let Some(below) = self.past_of(w1) else {
@@ -142,9 +143,12 @@ impl<'g> Pasts<'g> {
             return;
         }
         out.clear();
-        for &m in writes.iter().rev() {
-            if self.holds(past, m) && !self.holds(below, m) && !out.iter().any(|&a| self.co(m, a)) {
-                out.push(m);
+        for &i in writes.iter().rev() {
+            if past.contains(i) && !below.contains(i) {
+                let m = self.tracked[i as usize];
+                if !out.iter().any(|&a| self.co(m, a)) {
+                    out.push(m);
+                }
             }
         }
     }
@@ -182,7 +186,7 @@ impl<'g> Pasts<'g> {
         if number != UNTRACKED {
             past.insert(number);
             for w in g.writes_of(n) {
-                self.key_writes[w.key_idx as usize].push(n);
+                self.key_writes[w.key_idx as usize].push(number);
             }
             self.past_of[n as usize] = Some(past.clone());
         }
