@@ -162,7 +162,7 @@ impl<'g> Pasts<'g> {
             _ => self.current[node.session as usize].take(),
         };
         let mut sources = g.reads_of(n).iter().filter_map(|r| match r.src {
-            Src::Node(w) => self.past_of[w as usize].as_ref(),
+            Src::Node(w) => Some(w),
             _ => None,
         });
         // A first operation starts from (a copy of) the past of a write it read.
@@ -170,11 +170,16 @@ impl<'g> Pasts<'g> {
             Some(own) => own,
             None => sources
                 .next()
-                .cloned()
+                .and_then(|w| self.past_of(w).cloned())
                 .unwrap_or_else(|| Bits::new(self.tracked.len())),
         };
-        for other in sources {
-            past.union_with(other);
+        for w in sources {
+            // A write already in the past brings its whole past with it.
+            if !self.holds(&past, w)
+                && let Some(other) = self.past_of(w)
+            {
+                past.union_with(other);
+            }
         }
         past
     }
