@@ -145,6 +145,51 @@ fn the_cut_installs_only_dependency_closed_versions() {
     closure_enters_the_cut_in_one_step::<OptCm>();
 }
 
+/// y@1 needs x@1; y@2 follows y@1 (its writer read y@1 and nothing else)
+/// and names no deps of its own. A cache that hears of both before its next
+/// migration must still wait for x@1 before y@2 enters the cut: the deps a
+/// key ever had stay with it (`lattice::merge_parts`).
+fn a_newer_version_keeps_what_its_predecessor_needed<F: Flavor>() {
+    let cluster = Cluster {
+        servers: 3,
+        keys: 8,
+        value_size: 8,
+        options: DesignOptions::default(),
+    };
+    let mut node = HydroServer::<F>::new(0, &cluster);
+    let mut out = Outbox::default();
+    for (register, deps) in [
+        version(1, &[0, 1, 0], &[(X, &[1, 0, 0])]),
+        version(2, &[0, 2, 0], &[]),
+    ] {
+        node.on_db_reply(
+            0,
+            DbReply::Notify {
+                key: Y,
+                register,
+                deps,
+            },
+            &mut out,
+        );
+    }
+    node.on_tick(10_000, &mut out);
+    assert!(
+        out.db
+            .iter()
+            .any(|r| matches!(r, DbRequest::Get { key, .. } if *key == X)),
+        "{}: no GET for x@1",
+        F::VARIANT.name
+    );
+    assert!(node.cut().vc(Y).is_zero(), "y@2 entered the cut before x@1");
+    assert!(node.cut().is_causal());
+}
+
+#[test]
+fn a_dominating_version_does_not_drop_its_predecessors_dependencies() {
+    a_newer_version_keeps_what_its_predecessor_needed::<Con>();
+    a_newer_version_keeps_what_its_predecessor_needed::<Opt>();
+}
+
 /// Only node 1 knows x and y (which depends on x). A workflow reading x at
 /// node 0 and then y at node 1 reads both new versions: node 0 fetched x
 /// from a peer's pinned snapshot before any function ran (§1.5, §13.1).
