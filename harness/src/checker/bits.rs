@@ -17,6 +17,8 @@ pub(crate) const CHUNK_BITS: usize = WORDS * 64;
 
 type Chunk = [u64; WORDS];
 
+static ZERO: Chunk = [0; WORDS];
+
 #[derive(Clone)]
 pub(crate) struct Bits {
     chunks: Rc<Vec<Option<Rc<Chunk>>>>,
@@ -53,19 +55,30 @@ impl Bits {
         Rc::make_mut(slot.get_or_insert_with(|| Rc::new([0; WORDS])))[w] |= mask;
     }
 
+    /// Chunk `c` of `other` beside `base`'s (zeros if `base` has none), unless
+    /// `other` has none or both share it.
+    fn changed<'a>(
+        base: &'a Bits,
+        other: &'a Bits,
+        c: usize,
+    ) -> Option<(&'a Chunk, &'a Rc<Chunk>)> {
+        let theirs = other.chunks.get(c)?.as_ref()?;
+        match base.chunks.get(c).and_then(Option::as_ref) {
+            Some(mine) if Rc::ptr_eq(mine, theirs) => None,
+            Some(mine) => Some((mine, theirs)),
+            None => Some((&ZERO, theirs)),
+        }
+    }
+
     /// Adds every element of `other` (over the same domain).
     pub fn union_with(&mut self, other: &Bits) {
         if Rc::ptr_eq(&self.chunks, &other.chunks) {
             return;
         }
-        for (c, theirs) in other.chunks.iter().enumerate() {
-            let Some(theirs) = theirs else { continue };
-            let mine = self.chunks.get(c).and_then(Option::as_ref);
-            if mine.is_some_and(|m| Rc::ptr_eq(m, theirs)) {
+        for c in 0..other.chunks.len() {
+            let Some((m, theirs)) = Bits::changed(self, other, c) else {
                 continue;
-            }
-            let zero = [0; WORDS];
-            let m: &Chunk = mine.map_or(&zero, |m| m);
+            };
             let mut new_bits = false;
             let mut only_mine = false;
             for (a, b) in m.iter().zip(theirs.iter()) {
@@ -96,14 +109,10 @@ impl Bits {
             return true;
         }
         let mut count = 0;
-        for (c, mine) in self.chunks.iter().enumerate() {
-            let Some(mine) = mine else { continue };
-            let theirs = other.chunks.get(c).and_then(Option::as_ref);
-            if theirs.is_some_and(|t| Rc::ptr_eq(t, mine)) {
+        for c in 0..self.chunks.len() {
+            let Some((t, mine)) = Bits::changed(other, self, c) else {
                 continue;
-            }
-            let zero = [0; WORDS];
-            let t: &Chunk = theirs.map_or(&zero, |t| t);
+            };
             for (w, (a, b)) in mine.iter().zip(t.iter()).enumerate() {
                 let mut only = a & !b;
                 count += only.count_ones() as usize;
