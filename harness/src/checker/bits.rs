@@ -1,13 +1,12 @@
 //! A persistent bit set over a fixed domain, cut into chunks of
 //! [`CHUNK_BITS`] shared between versions (`Rc`): a copy costs one pointer per
-//! chunk and a union touches only the chunks whose pointers differ. A union
-//! whose result equals one side reuses that side's chunk, so versions that
-//! grew along different paths converge on shared chunks again (which a
-//! structural join of trees keyed by pointer alone does not achieve).
+//! chunk and a union compares the words of only the chunks whose pointers
+//! differ. A union whose result equals the other side's chunk takes that
+//! chunk, so a set that merely catches up with another shares its chunks.
 //!
 //! The checker keeps one set per causal past, over the writes that some
 //! operation reads or follows in its session, numbered in the processing
-//! order: old chunks soon stop changing and are shared by every later past.
+//! order, so the chunks that change most are the last few.
 
 use std::rc::Rc;
 

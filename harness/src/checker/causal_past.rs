@@ -11,8 +11,8 @@
 //! writes that could be CO-after w1 and the sources of CF edges. Two ways
 //! find them; both give the same writes:
 //! - scanning the key's tracked writes, one bit test each (a key written
-//!   fewer than [`SCAN_BELOW_WRITES`] times, or when the other way would
-//!   visit more);
+//!   fewer than [`SCAN_BELOW_WRITES`] times, or when the difference holds
+//!   more elements than the key has writes);
 //! - walking the set difference of the reader's past and w1's, which the
 //!   two bit sets give chunk by chunk: for a read of a recent write it holds
 //!   about the operations concurrent with the read, however often the key
@@ -21,8 +21,8 @@
 use super::bits::Bits;
 use super::graph::{Graph, Src};
 
-/// A key written fewer times than this is always scanned: the difference of
-/// two pasts is not worth its chunk comparisons.
+/// A key with fewer tracked writes than this is always scanned: the
+/// difference of two pasts is not worth its chunk comparisons.
 pub(crate) const SCAN_BELOW_WRITES: usize = 128;
 
 /// The number of a node that is no tracked write.

@@ -83,14 +83,14 @@
 //! which makes clocks O(n) long.
 //!
 //! Measured (`CHECKER_OPS=N cargo bench -p harness --bench checker`, peak
-//! RSS by `/usr/bin/time -v`, old and new code alternately in one session on
-//! the shared 2-core machine, load about 4):
+//! RSS by `/usr/bin/time -v`; the old and the new code alternately, in two
+//! rounds in one session on the shared 2-core machine at load 4 to 7):
 //!
 //! | operations | before (walks over persistent maps) | now |
 //! |---|---|---|
-//! | 10^4 | 47 ms, 10 MB | 10 ms, 9 MB |
-//! | 10^5 | 0.85 s, 137 MB | 0.22 s, 39 MB |
-//! | 10^6 | 28 s, 2.1 GB | 6.4–10 s, 634 MB |
+//! | 10^4 | 41–47 ms, 10 MB | 6.3–10 ms, 9 MB |
+//! | 10^5 | 0.83–0.85 s, 137 MB | 0.22–0.35 s, 39 MB |
+//! | 10^6 | 28–29 s, 2.1 GB | 8.3–10 s, 634 MB |
 //!
 //! Still not linear: the pasts of these histories differ all over their old
 //! parts (a write followed by few operations stays in few pasts), so a union
