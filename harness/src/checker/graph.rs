@@ -262,11 +262,6 @@ impl<'h> Graph<'h> {
         self.session_first[s as usize]..self.session_first[s as usize + 1]
     }
 
-    /// Node `pos` of session `s`.
-    pub fn at(&self, s: u32, pos: u32) -> u32 {
-        self.session_first[s as usize] + pos
-    }
-
     /// The node after `n` in its session.
     pub fn po_next(&self, n: u32) -> Option<u32> {
         let next = n + 1;

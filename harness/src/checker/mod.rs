@@ -46,51 +46,64 @@
 //! 1. Build the graph; order it topologically by Kahn's algorithm, earliest
 //!    `start_us` first. What it cannot order holds the CO cycles (Tarjan's
 //!    SCCs over the rest).
-//! 2. In that order, compute each node's causal past (`causal_past`): per
-//!    session the length of the PO prefix it holds (a sparse vector clock) and
-//!    per frequently written key the CO-maximal writes in it (the frontier),
-//!    both persistent maps; a rarely written key's maximal writes are found by
-//!    scanning its writes. A read r of x returning w1 is anomalous iff some
-//!    maximal write of x in r's strict past is CO-after w1 (any maximal one
-//!    for the initial value): every write in the past lies below a maximal
-//!    one. CO between two writes is one clock lookup.
-//! 3. Non-anomalous reads add CF edges from the other maximal writes of their
-//!    key (enough: any other write CO-before the read lies CO-below one of
+//! 2. Only a write that some operation reads or follows in its session can
+//!    be CO-before anything: these *tracked* writes are numbered in that
+//!    order. In the order, each node's causal past is the set of tracked
+//!    writes in it (`causal_past`), a persistent bit set (`bits`) that is the
+//!    union of its predecessors' sets; CO between a write and a processed
+//!    write is one bit test in the latter's set.
+//! 3. A read r of x returning w1 is anomalous iff some maximal write of x in
+//!    r's strict past, among those that are neither w1 nor CO-before it, is
+//!    CO-after w1 (for the initial value: iff the past holds a write of x).
+//!    Those writes are the tracked writes of x in the set difference of r's
+//!    past and w1's inclusive past: for a key written often, enumerated from
+//!    the two bit sets; for a rarer key (or a larger difference), by testing
+//!    each of its writes.
+//! 4. Non-anomalous reads add CF edges from those maximal writes (enough:
+//!    any other write of x CO-before the read lies CO-below w1 or one of
 //!    them); Kahn's algorithm over PO ∪ RF ∪ CF finds CyclicCF.
 //!
+//! The write shown as "overwritten by" is the latest in processing order of
+//! those CO-after w1.
+//!
 //! # Complexity
-//! n operations, e reads, S sessions, d = log16 of S or of the key count.
-//! Graph building, Kahn and Tarjan are O((n + e) log n). Dense vector clocks
-//! would cost O(n · S); instead a node starts from its largest predecessor's
-//! past and walks back from each other predecessor only through operations
-//! that past lacks. The total is O((n + e) · d · w + M · d · w), where w is
-//! the width of a key's maximal writes (the writes of one key concurrent with
-//! a read; at most 128, `FRONTIER_MIN_WRITES`, for a rare key) and M
-//! is the sum over merges of what the smaller past adds: the operations
-//! concurrent with the reader, about 30 per operation on the benchmark's
-//! histories (64 sessions in flight). M is quadratic only when long-separated
-//! histories meet again and again. Memory: a path copy of each map per write
-//! (about 2 kB). Measured (`cargo bench -p harness --bench checker`; one size
-//! alone with `CHECKER_OPS=N`): 10^5 operations in 0.4 s, 10^6 (200,000
-//! sessions, 100,000 Zipf keys) in about 12 s and 2.1 GB peak RSS on an idle
-//! 2-core machine (75 s while four other builds shared it).
-//! That is not near-linear, for two reasons: M per operation still grows on
-//! these histories (the walks visit 5.5 operations per operation at 10^4,
-//! 22 at 10^5, 28 at 3·10^5), and each visited operation costs a few lookups
-//! of depth log16 S in maps that outgrow the caches (a profile shows a third
-//! of the time in the walk's lookups and a quarter in allocation and
-//! reference counting). Joining two pasts' maps structurally instead of
-//! walking (descending only where the trees' pointers differ) was 1.7 times
-//! faster at 10^5 but far slower (over 9 CPU minutes, unfinished) and over
-//! 3.9 GB at 10^6: pasts built along
-//! different paths hold equal subtrees under different pointers, so the joins
-//! keep descending into them.
+//! n operations, e reads, T tracked writes, k = T / 1024 chunks of a set.
+//! Graph building, Kahn and Tarjan are O((n + e) log n). A union costs one
+//! pointer comparison per chunk and 16 word operations per chunk whose
+//! pointers differ, so O(k) per read of another session's write (none when
+//! the write is already in the past); a read of a key with fewer than 128
+//! writes tests at most 128 bits, one of a frequent key enumerates the
+//! writes the reader saw and w1 did not (about the operations concurrent
+//! with the read: 4.7 per read on the bench's million operations). Memory:
+//! one set per tracked write (k pointers plus the chunks it changed).
+//! Dense vector clocks over a chain decomposition were considered and
+//! rejected: every write that no operation follows is a maximal element,
+//! so any chain decomposition has at least that many chains (a greedy one
+//! made 2,624 chains out of 12,989 tracked writes at 10^5 operations),
+//! which makes clocks O(n) long.
+//!
+//! Measured (`CHECKER_OPS=N cargo bench -p harness --bench checker`, peak
+//! RSS by `/usr/bin/time -v`; the old and the new code alternately, in two
+//! rounds in one session on the shared 2-core machine at load 4 to 7):
+//!
+//! | operations | before (walks over persistent maps) | now |
+//! |---|---|---|
+//! | 10^4 | 41–47 ms, 10 MB | 6.3–10 ms, 9 MB |
+//! | 10^5 | 0.83–0.85 s, 137 MB | 0.22–0.35 s, 39 MB |
+//! | 10^6 | 28–29 s, 2.1 GB | 8.3–10 s, 634 MB |
+//!
+//! Still not linear: the pasts of these histories differ all over their old
+//! parts (a write followed by few operations stays in few pasts), so a union
+//! compares about 1, 6 and 63 chunks at 10^4, 10^5 and 10^6 operations (of
+//! 1, 13 and 152), and k grows with n. The cost per operation is thus O(k)
+//! with a small constant rather than O(1); a structure whose unions skip
+//! unchanged old parts without comparing them is the next step.
 
+mod bits;
 mod causal_past;
 mod cycles;
 mod graph;
 pub mod history;
-mod pmap;
 mod reads;
 mod report;
 
@@ -107,13 +120,13 @@ use history::Record;
 /// Checks `history` for causal consistency (and convergence); never panics on
 /// any input.
 pub fn check(history: &[Record]) -> Report {
-    check_with(history, causal_past::FRONTIER_MIN_WRITES)
+    check_with(history, causal_past::SCAN_BELOW_WRITES)
 }
 
-/// [`check`], keeping a frontier for the keys written at least
-/// `frontier_min_writes` times (the tests check both ways of finding
+/// [`check`], scanning the writes of the keys written fewer than
+/// `scan_below_writes` times (the tests check both ways of finding
 /// maximal writes against the oracle).
-fn check_with(history: &[Record], frontier_min_writes: usize) -> Report {
+fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
     let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
@@ -142,7 +155,7 @@ fn check_with(history: &[Record], frontier_min_writes: usize) -> Report {
         report_cycles(&g, &[&co], &rest, Anomaly::CyclicCO, &mut found);
     }
 
-    let mut pasts = Pasts::new(&g, frontier_min_writes);
+    let mut pasts = Pasts::new(&g, &order, scan_below_writes);
     let mut conflicts = Vec::new();
     let mut maximal = Vec::new();
     for &v in &order {

@@ -1,8 +1,9 @@
 //! The read patterns, decided at each read from the CO-maximal writes of its
-//! key in the reader's strict causal past, and the session guarantee each
-//! anomalous read breaks.
+//! key in the reader's strict causal past that are not CO-below the write it
+//! returned, and the session guarantee each anomalous read breaks.
 
-use super::causal_past::{Past, Pasts};
+use super::bits::Bits;
+use super::causal_past::Pasts;
 use super::graph::{Graph, ReadItem, Src};
 use super::report::{Anomaly, Guarantee, OpRef, Violation};
 
@@ -21,7 +22,7 @@ pub(crate) fn check_node(
     g: &Graph<'_>,
     pasts: &Pasts<'_>,
     n: u32,
-    past: &Past,
+    past: &Bits,
     found: &mut Vec<Violation>,
     conflicts: &mut Vec<Conflict>,
     maximal: &mut Vec<u32>,
@@ -33,15 +34,17 @@ pub(crate) fn check_node(
             Src::Node(w) => Some(w),
             Src::Own | Src::Missing => continue,
         };
-        pasts.maximal_writes(r.key_idx, past, maximal);
+        pasts.not_below(r.key_idx, w1, past, maximal);
         // WriteCORead / WriteCOInitRead: some write w2 of the key with
-        // w1 CO w2 CO r. Every write of the key in the past lies below a
+        // w1 CO w2 CO r. Such a write is not CO-below w1 and lies below a
         // maximal one, so it suffices to look among those.
         match maximal.iter().find(|&&a| pasts.precedes(w1, a)) {
             Some(&w2) => found.push(classify(g, pasts, i, w1, w2)),
             None => {
+                // The other maximal writes of the past are CO-below w1: CO
+                // edges already order them before it.
                 if let Some(w) = w1 {
-                    conflicts.extend(maximal.iter().filter(|&&a| a != w).map(|&a| Conflict {
+                    conflicts.extend(maximal.iter().map(|&a| Conflict {
                         from: a,
                         to: w,
                         read: i as u32,
@@ -140,7 +143,8 @@ fn torn_snapshot(
             return None;
         };
         let mut maximal = Vec::new();
-        pasts.maximal_writes_at(w3, r.key_idx, &mut maximal);
+        // w3 itself may be w2: its past is inclusive.
+        pasts.not_below(r.key_idx, w1, pasts.past_of(w3)?, &mut maximal);
         maximal
             .into_iter()
             .find(|&a| pasts.precedes(w1, a))

@@ -16,8 +16,8 @@ use super::{read, txn, write};
 use crate::checker::history::Record;
 use crate::checker::{Anomaly, Guarantee, check, check_with};
 
-fn counts(history: &[Record], frontier_min_writes: usize) -> Counts {
-    let report = check_with(history, frontier_min_writes);
+fn counts(history: &[Record], scan_below_writes: usize) -> Counts {
+    let report = check_with(history, scan_below_writes);
     let mut kinds: BTreeMap<Anomaly, usize> = BTreeMap::new();
     let mut guarantees: BTreeMap<Guarantee, usize> = BTreeMap::new();
     for v in &report.violations {
@@ -185,10 +185,10 @@ fn execution(seed: u64, corrupt: f64) -> Vec<Record> {
 
 fn agree(history: &[Record]) -> Result<(), TestCaseError> {
     let expected = oracle(history);
-    // Every key keeps a frontier, then none does.
-    for frontier_min_writes in [0, usize::MAX] {
+    // Every key may use set differences, then none does.
+    for scan_below_writes in [0, usize::MAX] {
         prop_assert_eq!(
-            counts(history, frontier_min_writes),
+            counts(history, scan_below_writes),
             expected.clone(),
             "history:\n{}",
             history
