@@ -194,7 +194,7 @@ impl Register {
 /// over 100,000 keys would otherwise hold gigabytes of initial clocks).
 #[derive(Clone, Debug)]
 pub struct Registers {
-    rows: std::collections::HashMap<Key, Register>,
+    rows: std::collections::HashMap<Key, Register, crate::fasthash::FastHash>,
     initial: Register,
     keys: u64,
 }
@@ -202,7 +202,7 @@ pub struct Registers {
 impl Registers {
     pub fn preloaded(servers: usize, keys: u64, value_size: usize) -> Registers {
         Registers {
-            rows: std::collections::HashMap::new(),
+            rows: std::collections::HashMap::default(),
             initial: Register::initial(servers, value_size),
             keys,
         }

@@ -1,8 +1,10 @@
 //! The two caches of a CausalMesh server (reference §3).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::clock::VectorClock;
+use crate::fasthash::FastHash;
 use crate::version::{Key, Register, Registers};
 
 use super::meta::Meta;
@@ -41,42 +43,41 @@ impl ConsistentCache {
 }
 
 /// The inconsistent cache (I-cache): versions received but not yet known to
-/// be safe to expose, each with its dependencies.
+/// be safe to expose, each with its dependencies. A write is held by every
+/// server its first lap passes, so the servers share one copy of it.
 #[derive(Default)]
 pub struct InconsistentCache {
-    versions: HashMap<Key, Vec<Meta>>,
-    /// Which writes are held, so a write that arrives twice (on its lap and
-    /// piggybacked by its client) is kept once without scanning a backlog.
-    held: HashSet<(Key, VectorClock)>,
+    versions: HashMap<Key, Vec<Arc<Meta>>, FastHash>,
 }
 
 impl InconsistentCache {
-    /// Adds a version unless the same write is already held.
-    pub fn add(&mut self, meta: Meta) {
-        if self.held.insert((meta.key, meta.version.vc.clone())) {
-            self.versions.entry(meta.key).or_default().push(meta);
+    /// Adds a version unless the same write (key and clock) is already held:
+    /// it can arrive twice, on its lap and piggybacked by its client.
+    pub fn add(&mut self, meta: Arc<Meta>) {
+        let held = self.versions.entry(meta.key).or_default();
+        if !held.iter().any(|m| m.version.vc == meta.version.vc) {
+            held.push(meta);
         }
     }
 
     /// Removes and returns every held version of `key` at or below `need`
     /// (§5.4: all of them, not only the exact one, so concurrent versions
     /// below a joined clock come along).
-    pub fn take_at_or_below(&mut self, key: Key, need: &VectorClock) -> Vec<Meta> {
+    pub fn take_at_or_below(&mut self, key: Key, need: &VectorClock) -> Vec<Arc<Meta>> {
         let Some(held) = self.versions.get_mut(&key) else {
             return Vec::new();
         };
-        let taken: Vec<Meta> = held.extract_if(.., |m| m.version.vc.leq(need)).collect();
+        let taken: Vec<Arc<Meta>> = held.extract_if(.., |m| m.version.vc.leq(need)).collect();
         if held.is_empty() {
             self.versions.remove(&key);
-        }
-        for m in &taken {
-            self.held.remove(&(key, m.version.vc.clone()));
         }
         taken
     }
 
     pub fn contains(&self, key: Key, vc: &VectorClock) -> bool {
-        self.held.contains(&(key, vc.clone()))
+        self.versions
+            .get(&key)
+            .is_some_and(|held| held.iter().any(|m| &m.version.vc == vc))
     }
 
     pub fn metadata_bytes(&self) -> u64 {
