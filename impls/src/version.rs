@@ -167,7 +167,7 @@ impl Register {
     pub fn merge_version(&mut self, version: &Version) {
         if version.vc.lww_cmp(&self.winner) == Ordering::Greater {
             self.value = version.value.clone();
-            self.winner = version.vc.clone();
+            self.winner.clone_from(&version.vc);
         }
         self.vc.merge(&version.vc);
     }
@@ -176,7 +176,7 @@ impl Register {
     pub fn merge(&mut self, other: &Register) {
         if other.winner.lww_cmp(&self.winner) == Ordering::Greater {
             self.value = other.value.clone();
-            self.winner = other.winner.clone();
+            self.winner.clone_from(&other.winner);
         }
         self.vc.merge(&other.vc);
     }
