@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use impls::design::micros_as_duration;
-use impls::{DesignOptions, Micros};
+use impls::{Cluster, DesignOptions, Micros};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use workloads::WorkloadSpec;
@@ -268,6 +268,17 @@ pub struct Provenance {
 }
 
 impl RunConfig {
+    /// What every design of this run is built from.
+    pub fn cluster(&self) -> Cluster {
+        Cluster {
+            servers: self.servers,
+            keys: self.workload.keys(),
+            value_size: self.workload.value_size(),
+            options: self.options.clone(),
+            hands_on_contexts: self.workload.uses_tokens(),
+        }
+    }
+
     /// Reads `file` (or starts from the defaults), applies `overrides` as
     /// `dotted.path = TOML value` pairs in order, and checks the result.
     pub fn load(

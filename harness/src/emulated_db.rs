@@ -122,9 +122,9 @@ impl<R: RowStore> EmulatedDb<R> {
                 }
                 return Ok(());
             }
-            // Clock join plus last-writer-wins with the tie-break; deps merge
-            // as HydroCache's lattice: a dominating version brings its own,
-            // concurrent ones join, a dominated one changes nothing.
+            // Clock join plus last-writer-wins with the tie-break; deps only
+            // grow, as in HydroCache's cut (`hydrocache::lattice::merge_parts`
+            // says why).
             DbRequest::Merge {
                 id,
                 key,
@@ -132,16 +132,8 @@ impl<R: RowStore> EmulatedDb<R> {
                 deps,
             } => {
                 let mut row = self.rows.load(key)?;
-                let (dominates, concurrent) = (
-                    row.register.vc.happens_before(&version.vc),
-                    row.register.vc.concurrent(&version.vc),
-                );
                 row.register.merge_version(&version);
-                if dominates {
-                    row.deps = deps;
-                } else if concurrent {
-                    row.deps.merge(&deps);
-                }
+                row.deps.merge(&deps);
                 (id, key, version.value.tag(), row)
             }
             // A plain SET: clocks play no part.
@@ -201,7 +193,7 @@ mod tests {
     }
 
     #[test]
-    fn dependencies_merge_as_hydrocaches_lattice() {
+    fn dependencies_only_grow() {
         let mut db = EmulatedDb::preloaded(10, 2, 8);
         merge(&mut db, 1, &[1, 0]);
         merge(&mut db, 2, &[0, 1]); // concurrent: deps join
@@ -212,15 +204,18 @@ mod tests {
             panic!("{out:?}")
         };
         assert!(deps.get(1).is_some() && deps.get(2).is_some());
-        merge(&mut db, 3, &[2, 2]); // dominates: its deps replace
-        merge(&mut db, 4, &[1, 1]); // dominated: nothing changes
+        merge(&mut db, 3, &[2, 2]); // dominates: the value is replaced, the deps join
+        merge(&mut db, 4, &[1, 1]); // dominated: the value stays, the deps join
         out.clear();
         db.handle(0, 0, DbRequest::Get { id: 10, key: 5 }, &mut out)
             .unwrap();
         let (_, DbReply::Got { deps, register, .. }) = &out[0] else {
             panic!("{out:?}")
         };
-        assert_eq!(deps.iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(
+            deps.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            vec![1, 2, 3, 4]
+        );
         assert_eq!(register.as_ref().map(|r| r.value.tag()), Some(3));
     }
 

@@ -79,7 +79,7 @@ enum Command {
     /// profile for `sim.profile`.
     Calibrate(CalibrateArgs),
     /// Run a small config in the simulator under random fault schedules, a
-    /// seed at a time, until an anomaly or a lost write; print the seed, the
+    /// seed at a time, until an anomaly, a lost write or a broken invariant; print the seed, the
     /// shrunk schedule and the violation, and exit non-zero if one was found.
     Explore(ExploreArgs),
     /// Check saved histories (`<design>.history.jsonl`) for causal anomalies;

@@ -120,18 +120,19 @@ pub fn explore(args: ExploreArgs) -> Result<bool> {
     let took = started.elapsed();
     let Some(f) = found else {
         println!(
-            "{}: no anomaly and no lost write in {tried} seeds ({:.1?})",
+            "{}: no anomaly, lost write or broken invariant in {tried} seeds ({:.1?})",
             args.design, took
         );
         return Ok(false);
     };
     println!(
-        "{}: seed {} fails after {tried} seeds ({:.1?}): {} anomalies, {} lost writes",
+        "{}: seed {} fails after {tried} seeds ({:.1?}): {} anomalies, {} lost writes, {} broken invariants",
         args.design,
         f.seed,
         took,
         f.report.total(),
-        f.lost_writes
+        f.lost_writes,
+        f.invariants.len()
     );
     println!(
         "schedule shrunk from {} to {} faults:\n{}",
@@ -140,6 +141,9 @@ pub fn explore(args: ExploreArgs) -> Result<bool> {
         f.schedule_toml()
     );
     println!("{}", f.report.show(3));
+    if let Some(v) = f.invariants.first() {
+        println!("first broken invariant: {}", v.what);
+    }
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from(format!("explore-{}-seed{}.toml", args.design, f.seed)));

@@ -10,16 +10,6 @@ use harness::config::RunConfig;
 use harness::registry;
 use harness::runtime::sim::explore::DEFAULT_OVERRIDES;
 
-/// Causal designs with an open defect, left out of the assertion: both
-/// optimistic HydroCache variants stop a snapshot's chains at the
-/// workflow's full read set (baselines.md §1.4), so a dependency carried
-/// only through a key outside it escapes the check (x read, x needs y, y
-/// needs z@2, z later read from an upstream copy at z@1): a rare WriteCORead
-/// (seed 45 of one run, with faults). The artifact variant's other defect,
-/// a parent serving a version newer than su that depends on newer data than
-/// the workflow read, is fixed (`hydrocache::optimistic::fits`) and tested.
-const KNOWN_DEFECTS: &[&str] = &["hydrocache-opt", "hydrocache-opt-cm"];
-
 /// In-model faults inside a 200 ms run.
 const FAULTS: &str = r#"[
   { kind = "delay-spike", link = "node_node", extra = { dist = "uniform", low = "100us", high = "2ms" }, at = "20ms", duration = "60ms" },
@@ -94,7 +84,7 @@ fn causal_designs_show_no_anomaly_over_fifty_seeds_and_the_eventual_cache_does()
                 eventual.push(r.anomalies.unwrap_or(0));
             } else if r.design == "faastcc-cm" {
                 unnarrowed_anomalous += usize::from(check(&dir, &r.design).1 > 0);
-            } else if claims.causal && !KNOWN_DEFECTS.contains(&r.design.as_str()) {
+            } else if claims.causal {
                 let (report, causal) = check(&dir, &r.design);
                 assert_eq!(
                     causal, 0,

@@ -27,6 +27,7 @@ fn cluster() -> Cluster {
         keys: 100_000,
         value_size: 8,
         options: DesignOptions::default(),
+        hands_on_contexts: false,
     }
 }
 

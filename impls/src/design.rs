@@ -261,6 +261,12 @@ pub struct Cluster {
     pub value_size: usize,
     /// Design-specific knobs.
     pub options: DesignOptions,
+    /// Workflows hand their causal context on to the next holder of a
+    /// token (`harness::tokens`): a design whose last function answers
+    /// before its writes are stamped must then wait for them, so that the
+    /// context it hands on names them.
+    #[serde(default)]
+    pub hands_on_contexts: bool,
 }
 
 /// Knobs of individual designs, with the defaults the evaluation used.

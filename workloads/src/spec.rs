@@ -57,6 +57,15 @@ impl WorkloadSpec {
         }
     }
 
+    /// Whether workflows acquire tokens, handing their causal context on
+    /// from one holder to the next (the invariant workloads).
+    pub fn uses_tokens(&self) -> bool {
+        matches!(
+            self,
+            WorkloadSpec::Bank(_) | WorkloadSpec::Auction(_) | WorkloadSpec::Registry(_)
+        )
+    }
+
     pub fn value_size(&self) -> usize {
         match self {
             WorkloadSpec::Micro(m) => m.value_size,

@@ -177,12 +177,7 @@ async fn run_async<D: Design>(
         net: net.clone(),
         actors,
         latency: config.latency.clone(),
-        cluster: Cluster {
-            servers: config.servers,
-            keys: config.workload.keys(),
-            value_size: config.workload.value_size(),
-            options: config.options.clone(),
-        },
+        cluster: config.cluster(),
         window,
         drain: load.drain,
         max_retries: load.max_retries,

@@ -647,6 +647,7 @@ mod tests {
             keys: 10,
             value_size: 8,
             options: DesignOptions::default(),
+            hands_on_contexts: false,
         }
     }
 

@@ -33,6 +33,7 @@ impl<const TCC: bool> Ring<TCC> {
             keys: 16,
             value_size: 8,
             options,
+            hands_on_contexts: false,
         };
         let mode = if TCC {
             Mode::Transactional

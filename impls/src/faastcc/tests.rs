@@ -104,6 +104,7 @@ impl World {
             keys: 8,
             value_size: 8,
             options,
+            hands_on_contexts: false,
         };
         let mut w = World {
             servers: (0..n).map(|i| D::server(i, &cluster)).collect(),

@@ -45,6 +45,10 @@ impl WriteBuffer {
     pub fn values(&self) -> impl Iterator<Item = &Value> {
         self.0.iter().map(|(_, v)| v)
     }
+
+    pub fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        self.0.iter().map(|(k, _)| *k)
+    }
 }
 
 impl Extend<(Key, Value)> for WriteBuffer {
@@ -73,19 +77,23 @@ pub struct HydroContext {
     pub frontier: Frontier,
     /// Writes buffered until the last function (§1.8, §13).
     pub writes: WriteBuffer,
-    /// Writes already committed by this workflow, or by one whose context
-    /// was merged in (a token's last holder): read back like buffered ones,
-    /// never committed again (the sink never tells the workflow their
-    /// versions, so only this keeps them visible to a successor).
-    pub committed: WriteBuffer,
     /// Nodes holding this workflow's snapshots, for the clean-up.
     pub hosts: BTreeSet<NodeId>,
+    /// What finished workflows whose contexts were merged in (a token's
+    /// earlier holders) read and wrote: a lower bound on every version this
+    /// workflow reads, not a snapshot it must repeat. Their snapshots are
+    /// released, so no F entry can name them; instead each cache this
+    /// workflow prepares at waits until its causal cut covers the whole
+    /// floor, and the cut's closure then covers everything those versions
+    /// depended on. The floor is also a dependency of this workflow's
+    /// writes, so a write of a key a predecessor wrote supersedes it.
+    pub floor: Deps,
 }
 
 impl HydroContext {
-    /// The workflow's own value of `key`: buffered, or committed earlier.
+    /// The workflow's own value of `key`, while its write is buffered.
     fn own(&self, key: &Key) -> Option<&Value> {
-        self.writes.get(key).or_else(|| self.committed.get(key))
+        self.writes.get(key)
     }
 }
 
@@ -93,13 +101,9 @@ impl WireSize for HydroContext {
     fn encoded_bytes(&self) -> usize {
         self.read.encoded_bytes()
             + self.frontier.encoded_bytes()
-            + self
-                .writes
-                .values()
-                .chain(self.committed.values())
-                .map(|v| 8 + v.len())
-                .sum::<usize>()
+            + self.writes.values().map(|v| 8 + v.len()).sum::<usize>()
             + 8 * self.hosts.len()
+            + self.floor.encoded_bytes()
     }
 }
 
@@ -123,7 +127,10 @@ enum Waiting {
         txn: bool,
         writes: Vec<(Key, Value)>,
     },
-    Committed,
+    /// The stamp of the writes of these keys.
+    Committed {
+        keys: Vec<Key>,
+    },
 }
 
 pub struct HydroClient<F> {
@@ -134,6 +141,8 @@ pub struct HydroClient<F> {
     variant: Variant,
     /// Reproduce the artifact's su -> ru copy (§13.2).
     su_ru_defect: bool,
+    /// The context is handed on with tokens: await the commit's clock.
+    hands_on: bool,
     function: usize,
     waiting: Waiting,
     _flavor: PhantomData<fn() -> F>,
@@ -171,19 +180,19 @@ impl<F: Flavor> HydroClient<F> {
     }
 
     /// Whether the pinned snapshots hold, for every key they will be read
-    /// for, a version at least as new as one the context already read. A
-    /// fresh workflow's context is empty; a merged one (a token's last
-    /// holder) may have read newer versions than these caches have yet.
+    /// for, a version at least as new as the context read or its floor
+    /// names. The caches waited for the floor before pinning, so this holds
+    /// unless one of them broke the protocol.
     fn pinned_cover_context(&self, pinned: &[Pinned]) -> bool {
         let mut newest = Deps::new();
         for p in pinned {
             newest.merge(&p.versions);
         }
         pinned.iter().flat_map(|p| &p.reads).all(|&key| {
-            self.ctx
-                .read
-                .get(key)
-                .is_none_or(|seen| newest.get(key).is_some_and(|have| seen.leq(have)))
+            [&self.ctx.read, &self.ctx.floor]
+                .iter()
+                .filter_map(|d| d.get(key))
+                .all(|seen| newest.get(key).is_some_and(|have| seen.leq(have)))
         })
     }
 
@@ -281,6 +290,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
             servers: cluster.servers,
             variant: F::VARIANT,
             su_ru_defect: cluster.options.hydrocache_opt_su_ru_defect,
+            hands_on: cluster.hands_on_contexts,
             function: 0,
             waiting: Waiting::Nothing,
             _flavor: PhantomData,
@@ -326,6 +336,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
                     workflow: self.id,
                     holders,
                     full_read_set: full.clone(),
+                    floor: self.ctx.floor.clone(),
                 },
             ));
         }
@@ -370,6 +381,7 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
                 read: self.ctx.read.clone(),
                 frontier: self.ctx.frontier.clone(),
                 parent,
+                floor: self.ctx.floor.clone(),
             }),
         ));
         self.waiting = Waiting::Prepared;
@@ -377,35 +389,40 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
     }
 
     /// The last function issues the buffered writes and releases the
-    /// workflow's snapshots.
+    /// workflow's snapshots. The published sink answers before its writes
+    /// are stamped (§1.8); the artifact's, and any whose context is handed
+    /// on with tokens, wait for the clock.
     fn end_function(&mut self, last: bool, out: &mut Vec<(NodeId, Msg)>) -> Poll {
         if !last {
             return Poll::done();
         }
-        let ack = self.variant.awaits_commit() && !self.ctx.writes.is_empty();
-        if !self.ctx.writes.is_empty() {
-            let buffered = std::mem::take(&mut self.ctx.writes);
+        let written: Vec<Key> = self.ctx.writes.keys().collect();
+        let ack = (self.variant.awaits_commit() || self.hands_on) && !written.is_empty();
+        if !written.is_empty() {
+            let mut deps = self.ctx.read.clone();
+            deps.merge(&self.ctx.floor);
             out.push((
                 self.node,
                 Msg::Commit {
-                    writes: buffered.clone().into_iter().collect(),
-                    deps: self.ctx.read.clone(),
+                    writes: std::mem::take(&mut self.ctx.writes).into_iter().collect(),
+                    deps,
                     ack,
                 },
             ));
-            self.ctx.committed.extend(buffered);
         }
         self.clean_up(out);
         // The workflow is over: its snapshots are released (F points
-        // nowhere, the hosts are cleaned up) and R, a constraint on its own
-        // snapshot, has served as the commit's dependencies. A successor
-        // (a token's next holder) inherits the committed writes only, so it
-        // is not pinned to this workflow's snapshot.
+        // nowhere, the hosts are cleaned up) and R has served as the
+        // commit's dependencies. A successor (a token's next holder) is not
+        // pinned to this workflow's snapshot: what it read, and the stamp
+        // of what it wrote, become the floor below which the successor
+        // reads nothing.
         self.ctx.frontier = Frontier::default();
-        self.ctx.read = Deps::new();
+        let read = std::mem::take(&mut self.ctx.read);
+        self.ctx.floor.merge(&read);
         self.ctx.hosts.clear();
         if ack {
-            self.waiting = Waiting::Committed;
+            self.waiting = Waiting::Committed { keys: written };
             return Poll::Pending;
         }
         Poll::done()
@@ -495,7 +512,10 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
                     versions: Some(versions),
                 },
             ) => self.finish_read(versions, out),
-            (Waiting::Committed, Msg::Committed) => {
+            (Waiting::Committed { keys }, Msg::Committed { vc }) => {
+                for &key in keys.iter() {
+                    self.ctx.floor.add(key, &vc);
+                }
                 self.waiting = Waiting::Nothing;
                 Self::ready(OpResult::Done, Served::Cache)
             }
@@ -510,16 +530,16 @@ impl<F: Flavor> ClientSession for HydroClient<F> {
 
     /// R and F join key-wise (while the snapshots F names are pinned, a
     /// version read by either side stays a lower bound for every later
-    /// check), buffered and committed writes unite in program order (`b`
+    /// check), floors join, buffered writes unite in program order (`b`
     /// after `a`, so `b`'s write of a shared key is the later one), and both
     /// sides' snapshot hosts are cleaned up. A finished workflow's context
-    /// holds only its committed writes (see `end_function`), so a successor
-    /// is bound to see its writes, not everything it read.
+    /// holds only its floor (see `end_function`): a successor reads nothing
+    /// older than it read or wrote.
     fn merge_contexts(mut a: HydroContext, b: HydroContext) -> HydroContext {
         a.read.merge(&b.read);
+        a.floor.merge(&b.floor);
         a.frontier.merge(&b.frontier);
         a.writes.extend(b.writes);
-        a.committed.extend(b.committed);
         a.hosts.extend(b.hosts);
         a
     }

@@ -25,9 +25,10 @@ impl KeyVersion {
         &self.register.vc
     }
 
-    /// The lattice join (§1.2): a strictly dominating version replaces this
-    /// one with its deps and value; a concurrent one joins clocks and deps and
-    /// keeps the tie-break's value; a dominated (or equal) one changes nothing.
+    /// The lattice join (§1.2) of the register: a strictly dominating
+    /// version replaces it, a concurrent one joins clocks and keeps the
+    /// tie-break's value, a dominated (or equal) one changes nothing. The
+    /// deps are joined in every case (see [`merge_parts`]).
     pub fn merge(&mut self, other: &KeyVersion) {
         merge_parts(&mut self.register, &mut self.deps, other);
     }
@@ -49,14 +50,24 @@ impl KeyVersion {
 
 /// The join of [`KeyVersion::merge`] on a register and deps stored apart (the
 /// causal cut keeps them in separate tables).
+///
+/// Deps only grow, where the published lattice lets a dominating version's
+/// deps replace the old ones (§1.2). Replacing loses what the old version
+/// needed although its successor causally follows it: y@1 needs x@1; a
+/// workflow reads y@1 and writes y@2, whose deps ("D without the output
+/// key", §1.8) no longer name x; a cache that installs y@2 without ever
+/// holding y@1 serves y@2 beside an older x, and a downstream snapshot's
+/// chain of y no longer leads to x (a WriteCORead that `cmbench explore
+/// --design hydrocache-opt` found at seed 26). Keeping every dependency ever
+/// attached to a key closes that, at the cost of deps that grow with a hot
+/// key's history (README, HydroCache).
 pub fn merge_parts(register: &mut Register, deps: &mut Deps, other: &KeyVersion) {
     if register.vc.happens_before(other.vc()) {
         *register = other.register.clone();
-        *deps = other.deps.clone();
     } else if register.vc.concurrent(other.vc()) {
         register.merge(&other.register);
-        deps.merge(&other.deps);
     }
+    deps.merge(&other.deps);
 }
 
 /// `deps` without the entry for `key`: a version's own clock already covers

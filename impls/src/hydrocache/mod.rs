@@ -31,11 +31,19 @@
 //!   aborts. The published fetch brings exactly a frontier version, which
 //!   passes; the artifact's parent may serve a version its snapshot pinned
 //!   but no function read, which can depend on newer data than R.
-//! - Chains stop at the full read set (§1.4), so a dependency carried only
-//!   by a key outside it is invisible to the check: x read, x needs y, y
-//!   needs z@2, z read later from a copy at z@1. The 50-seed anomaly test
-//!   finds this rarely (a WriteCORead); walking every dependency closes it
-//!   but costs a walk of the cut's whole dependency graph per function.
+//! - A key's deps only grow (`lattice::merge_parts`, and the database's
+//!   rows): the published lattice lets a dominating version's deps replace
+//!   its predecessor's, which loses what the predecessor needed when a
+//!   workflow reads a key and writes it again (a WriteCORead `cmbench
+//!   explore` found). The price is deps that grow with a hot key's history.
+//! - Chains stop at the full read set, as published (§1.4): a dependency
+//!   reached only through a key outside it (x read, x needs y, y needs z@2,
+//!   z read elsewhere at z@1) is invisible to the checks. No run of ours
+//!   has hit it (1,000 `cmbench explore` seeds per variant, the 50-seed
+//!   anomaly test), but it is a gap of the protocol. Walking through every
+//!   dependency would close it at the cost of a walk over most written
+//!   keys per snapshot (a mean of 615 keys per pin after 10 s of the quick
+//!   configuration, and growing).
 //! - Writes take the issuing node's component (see `HydroServer::commit`);
 //!   no fan-in check (workflows are chains) and no hybrid protocol (§1.7).
 
@@ -88,6 +96,8 @@ pub struct Prepare {
     pub read: Deps,
     pub frontier: Frontier,
     pub parent: Option<NodeId>,
+    /// What earlier holders of the workflow's tokens read (see [`Msg::VersionQuery`]).
+    pub floor: Deps,
 }
 
 /// Messages between the client library (which also plays the scheduler),
@@ -100,6 +110,9 @@ pub enum Msg {
         workflow: ClientId,
         holders: Vec<(Holder, Vec<Key>)>,
         full_read_set: Vec<Key>,
+        /// What the earlier holders of the workflow's tokens read: the node
+        /// pins nothing before its cut covers all of it (`HydroContext::floor`).
+        floor: Deps,
     },
     /// Per snapshot, one chain (key -> clock) per read key (§1.5 step 2).
     Chains {
@@ -116,9 +129,7 @@ pub enum Msg {
     Prepare(Prepare),
     /// The check passed and fetches are in; `chains` are the clocks this
     /// snapshot adds to F (§1.6).
-    Prepared {
-        chains: Vec<(Key, VectorClock)>,
-    },
+    Prepared { chains: Vec<(Key, VectorClock)> },
     /// No consistent view exists here: the workflow restarts.
     Aborted,
     /// A cache asks a peer for a version in one of its snapshots.
@@ -150,11 +161,10 @@ pub enum Msg {
         deps: Deps,
         ack: bool,
     },
-    Committed,
+    /// The writes are stamped: their clock.
+    Committed { vc: VectorClock },
     /// Drops the workflow's snapshots (§1.9, §13).
-    CleanUp {
-        workflow: ClientId,
-    },
+    CleanUp { workflow: ClientId },
 }
 
 impl WireSize for Msg {
@@ -167,8 +177,13 @@ impl WireSize for Msg {
                 Msg::VersionQuery {
                     holders,
                     full_read_set,
+                    floor,
                     ..
-                } => keys(full_read_set) + holders.iter().map(|(_, r)| 8 + keys(r)).sum::<usize>(),
+                } => {
+                    keys(full_read_set)
+                        + holders.iter().map(|(_, r)| 8 + keys(r)).sum::<usize>()
+                        + floor.encoded_bytes()
+                }
                 Msg::Chains { holders } => holders
                     .iter()
                     .flat_map(|(_, chains)| chains)
@@ -183,6 +198,7 @@ impl WireSize for Msg {
                         + keys(&p.full_read_set)
                         + p.read.encoded_bytes()
                         + p.frontier.encoded_bytes()
+                        + p.floor.encoded_bytes()
                 }
                 Msg::Prepared { chains } => {
                     chains.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum()
@@ -200,7 +216,8 @@ impl WireSize for Msg {
                 Msg::Commit { writes, deps, .. } => {
                     writes.iter().map(|(_, v)| 8 + v.len()).sum::<usize>() + deps.encoded_bytes()
                 }
-                Msg::Shipped | Msg::Aborted | Msg::Committed | Msg::CleanUp { .. } => 0,
+                Msg::Committed { vc } => vc.encoded_bytes(),
+                Msg::Shipped | Msg::Aborted | Msg::CleanUp { .. } => 0,
             }
     }
 }
@@ -237,7 +254,7 @@ impl MessageKind for Msg {
             Msg::Read { .. } => 9,
             Msg::ReadReply { .. } => 10,
             Msg::Commit { .. } => 11,
-            Msg::Committed => 12,
+            Msg::Committed { .. } => 12,
             Msg::CleanUp { .. } => 13,
         }
     }

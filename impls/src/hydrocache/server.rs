@@ -24,6 +24,8 @@ enum DbPurpose {
     Dependency,
     /// A key the artifact's stream named (§13.1).
     Refresh,
+    /// A key the cut must cover before a parked request can pin.
+    Floor,
     Write,
 }
 
@@ -37,6 +39,25 @@ struct Pending {
     read: Deps,
     /// What the client gets once every fetch is in.
     reply: Msg,
+}
+
+/// A version query or prepare whose floor (`HydroContext::floor`) the cut
+/// does not cover yet.
+struct Parked {
+    from: Peer,
+    msg: Msg,
+}
+
+impl Parked {
+    fn workflow_and_floor(&self) -> Option<(ClientId, &Deps)> {
+        match &self.msg {
+            Msg::VersionQuery {
+                workflow, floor, ..
+            } => Some((*workflow, floor)),
+            Msg::Prepare(p) => Some((p.workflow, &p.floor)),
+            _ => None,
+        }
+    }
 }
 
 pub struct HydroServer<F> {
@@ -53,6 +74,10 @@ pub struct HydroServer<F> {
     notified: BTreeSet<Key>,
     /// This node's write counter: its component of the clocks it stamps.
     stamp: u32,
+    /// Requests waiting for the cut to cover their floor, in arrival order.
+    parked: Vec<Parked>,
+    /// Keys with a floor GET to the database in flight.
+    floor_gets: BTreeSet<Key>,
     remote_fetches: u64,
     _flavor: PhantomData<fn() -> F>,
 }
@@ -74,6 +99,8 @@ impl<F: Flavor> HydroServer<F> {
             initial: Register::initial(cluster.servers, cluster.value_size),
             notified: BTreeSet::new(),
             stamp: 0,
+            parked: Vec::new(),
+            floor_gets: BTreeSet::new(),
             remote_fetches: 0,
             _flavor: PhantomData,
         }
@@ -89,6 +116,56 @@ impl<F: Flavor> HydroServer<F> {
 
     pub fn snapshots(&self) -> usize {
         self.snapshots.len()
+    }
+
+    /// A version query or prepare runs once the cut covers its floor;
+    /// until then it waits, and the keys the cut lacks are fetched from the
+    /// database (the floor was read from cuts the database fed, so it holds
+    /// them) and installed with their closures.
+    fn pin_when_covered(&mut self, parked: Parked, out: &mut Outbox<Msg>) {
+        let lacking: Vec<Key> = parked
+            .workflow_and_floor()
+            .map(|(_, floor)| {
+                floor
+                    .iter()
+                    .filter(|(k, need)| !self.resolver.cut.covers(*k, need))
+                    .map(|(k, _)| k)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if lacking.is_empty() {
+            self.pin_request(parked.from, parked.msg, out);
+            return;
+        }
+        let gets = lacking
+            .into_iter()
+            .filter(|&k| self.floor_gets.insert(k))
+            .collect();
+        self.get(gets, DbPurpose::Floor, out);
+        self.parked.push(parked);
+    }
+
+    /// Runs every parked request whose floor the cut now covers.
+    fn unpark(&mut self, out: &mut Outbox<Msg>) {
+        for parked in std::mem::take(&mut self.parked) {
+            self.pin_when_covered(parked, out);
+        }
+    }
+
+    fn pin_request(&mut self, from: Peer, msg: Msg, out: &mut Outbox<Msg>) {
+        match msg {
+            Msg::VersionQuery {
+                workflow,
+                holders,
+                full_read_set,
+                ..
+            } => {
+                let reply = self.version_query(workflow, holders, &full_read_set);
+                out.send(from, reply);
+            }
+            Msg::Prepare(req) => self.prepare(from, req, out),
+            _ => {}
+        }
     }
 
     /// Version query / Prepare1: pin each snapshot and report its chains.
@@ -123,6 +200,7 @@ impl<F: Flavor> HydroServer<F> {
             read,
             frontier,
             parent,
+            floor: _,
         } = req;
         let mut snapshot = Snapshot::pin(&self.resolver.cut, &reads, &full_read_set);
         let rules = Rules {
@@ -261,7 +339,13 @@ impl<F: Flavor> HydroServer<F> {
     /// its write counter. The issuing node's server id is the writer
     /// component, so clocks stay N wide and dense; the counter keeps two
     /// writes from one node distinct even when they read the same versions.
-    fn commit(&mut self, writes: Vec<(Key, Value)>, deps: &Deps, out: &mut Outbox<Msg>) {
+    /// Returns the clock the writes carry.
+    fn commit(
+        &mut self,
+        writes: Vec<(Key, Value)>,
+        deps: &Deps,
+        out: &mut Outbox<Msg>,
+    ) -> VectorClock {
         let mut counters = deps.joined_clock(self.servers).counters().to_vec();
         if let Some(own) = counters.get_mut(self.id) {
             self.stamp = self.stamp.max(*own) + 1;
@@ -287,6 +371,7 @@ impl<F: Flavor> HydroServer<F> {
             });
             deps.add(key, &vc);
         }
+        vc
     }
 
     /// GETs to the database; dependency GETs count as remote fetches.
@@ -336,13 +421,8 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
 
     fn on_message(&mut self, _now: Micros, from: Peer, msg: Msg, out: &mut Outbox<Msg>) {
         match msg {
-            Msg::VersionQuery {
-                workflow,
-                holders,
-                full_read_set,
-            } => {
-                let reply = self.version_query(workflow, holders, &full_read_set);
-                out.send(from, reply);
+            msg @ (Msg::VersionQuery { .. } | Msg::Prepare(_)) => {
+                self.pin_when_covered(Parked { from, msg }, out);
             }
             Msg::KeyShipping { workflow, fetches } => {
                 let fetches = fetches
@@ -358,7 +438,6 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 };
                 self.start_fetches(workflow, fetches, pending, out);
             }
-            Msg::Prepare(req) => self.prepare(from, req, out),
             Msg::ServerRead {
                 workflow,
                 fetch,
@@ -390,14 +469,16 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 out.send(from, reply);
             }
             Msg::Commit { writes, deps, ack } => {
-                self.commit(writes, &deps, out);
+                let vc = self.commit(writes, &deps, out);
                 if ack {
-                    out.send(from, Msg::Committed);
+                    out.send(from, Msg::Committed { vc });
                 }
             }
             Msg::CleanUp { workflow } => {
                 self.snapshots.retain(|(w, _), _| *w != workflow);
                 self.pending.remove(&workflow);
+                self.parked
+                    .retain(|p| p.workflow_and_floor().is_none_or(|(w, _)| w != workflow));
             }
             // Replies travel to clients only; a misrouted one carries nothing to do.
             Msg::Chains { .. }
@@ -405,7 +486,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
             | Msg::Prepared { .. }
             | Msg::Aborted
             | Msg::ReadReply { .. }
-            | Msg::Committed => {}
+            | Msg::Committed { .. } => {}
         }
     }
 
@@ -422,8 +503,12 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                     KeyVersion::new(register.unwrap_or_else(|| self.initial.clone()), deps);
                 match self.db.complete(id) {
                     Some(DbPurpose::Dependency) => self.resolver.fetched(key, &version, &mut gets),
-                    Some(DbPurpose::Refresh) => {
-                        // The artifact's resolver installs each notified key as it arrives.
+                    Some(purpose @ (DbPurpose::Refresh | DbPurpose::Floor)) => {
+                        // The artifact's resolver installs each notified key
+                        // as it arrives; a floor key is installed at once too.
+                        if matches!(purpose, DbPurpose::Floor) {
+                            self.floor_gets.remove(&key);
+                        }
                         self.resolver.arrive(key, &version, &mut gets);
                         self.resolver.try_install(key, &mut gets);
                     }
@@ -449,6 +534,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
             DbReply::VersionsAt { .. } | DbReply::Prepared { .. } | DbReply::Visible { .. } => {}
         }
         self.get(gets, DbPurpose::Dependency, out);
+        self.unpark(out);
     }
 
     fn tick_interval(&self) -> Option<Micros> {
@@ -462,6 +548,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
         let mut gets = Vec::new();
         self.resolver.migrate(&mut gets);
         self.get(gets, DbPurpose::Dependency, out);
+        self.unpark(out);
     }
 
     fn metadata_bytes(&self) -> u64 {

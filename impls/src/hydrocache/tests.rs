@@ -73,6 +73,7 @@ fn closure_enters_the_cut_in_one_step<F: Flavor>() {
         keys: 8,
         value_size: 8,
         options: DesignOptions::default(),
+        hands_on_contexts: false,
     };
     let mut node = HydroServer::<F>::new(0, &cluster);
     let x = version(1, &[1, 0, 0], &[]);
@@ -143,6 +144,52 @@ fn the_cut_installs_only_dependency_closed_versions() {
     closure_enters_the_cut_in_one_step::<Opt>();
     closure_enters_the_cut_in_one_step::<ConCm>();
     closure_enters_the_cut_in_one_step::<OptCm>();
+}
+
+/// y@1 needs x@1; y@2 follows y@1 (its writer read y@1 and nothing else)
+/// and names no deps of its own. A cache that hears of both before its next
+/// migration must still wait for x@1 before y@2 enters the cut: the deps a
+/// key ever had stay with it (`lattice::merge_parts`).
+fn a_newer_version_keeps_what_its_predecessor_needed<F: Flavor>() {
+    let cluster = Cluster {
+        servers: 3,
+        keys: 8,
+        value_size: 8,
+        options: DesignOptions::default(),
+        hands_on_contexts: false,
+    };
+    let mut node = HydroServer::<F>::new(0, &cluster);
+    let mut out = Outbox::default();
+    for (register, deps) in [
+        version(1, &[0, 1, 0], &[(X, &[1, 0, 0])]),
+        version(2, &[0, 2, 0], &[]),
+    ] {
+        node.on_db_reply(
+            0,
+            DbReply::Notify {
+                key: Y,
+                register,
+                deps,
+            },
+            &mut out,
+        );
+    }
+    node.on_tick(10_000, &mut out);
+    assert!(
+        out.db
+            .iter()
+            .any(|r| matches!(r, DbRequest::Get { key, .. } if *key == X)),
+        "{}: no GET for x@1",
+        F::VARIANT.name
+    );
+    assert!(node.cut().vc(Y).is_zero(), "y@2 entered the cut before x@1");
+    assert!(node.cut().is_causal());
+}
+
+#[test]
+fn a_dominating_version_does_not_drop_its_predecessors_dependencies() {
+    a_newer_version_keeps_what_its_predecessor_needed::<Con>();
+    a_newer_version_keeps_what_its_predecessor_needed::<Opt>();
 }
 
 /// Only node 1 knows x and y (which depends on x). A workflow reading x at
@@ -412,34 +459,60 @@ fn writes_commit_at_the_end_with_every_read_as_a_dependency() {
     assert_eq!(net.servers[0].cut().version(Y).register.value.tag(), 9);
 }
 
-/// A workflow read the new x at node 1 and wrote z; another, resumed from
-/// the merge of its final context and an empty one, reads z at node 0, whose
-/// cut does not have it: it reads the committed z.
-fn a_successor_reads_the_committed_writes<F: Flavor>() -> Vec<u64> {
+/// With contexts handed on (tokens), a workflow reads the new x at node 1
+/// and writes z; the last function waits for the write's clock. Another,
+/// resumed from the merge of its final context and an empty one (the
+/// token's next holder), reads z and x at node 0, whose cut has neither: its
+/// cache holds it back until the cut has both (the floor), so it reads them,
+/// not the initial values. Its own write of z then supersedes the first.
+fn a_successor_reads_its_predecessors_writes_and_no_older_x<F: Flavor>() -> Vec<u64> {
     let mut net = Net::<F>::new(3, DesignOptions::default());
+    net.cluster.hands_on_contexts = true;
+    let name = F::VARIANT.name;
     net.write(X, 1, &[0, 1, 0], &[]);
     net.sync(1);
     let mut f = reads(1, &[X]);
     f.ops.push(Op::Write(Z, Value::tagged(9, 8)));
     let first = net.run(7, vec![f]);
-    assert_eq!(tags(&first.results), [1], "{}", F::VARIANT.name);
+    assert_eq!(first.outcome, Some(OpResult::Done), "{name}");
+    assert_eq!(tags(&first.results), [1], "{name}");
     let ctx = first.context.clone().unwrap_or_default();
     assert!(
         ctx.writes.is_empty() && ctx.read.is_empty(),
         "nothing pins a successor"
     );
     let merged = HydroClient::<F>::merge_contexts(HydroContext::default(), ctx);
-    let run = net.run_from(8, vec![reads(0, &[Z])], merged);
-    assert_eq!(run.outcome, Some(OpResult::Done), "{}", F::VARIANT.name);
+    let mut f = reads(0, &[Z, X]);
+    f.ops.push(Op::Write(Z, Value::tagged(10, 8)));
+    let run = net.run_from(8, vec![f], merged);
+    assert_eq!(run.outcome, None, "{name}: read before the cut had x@1");
+    net.settle_except(|_, _| false);
+    let run = &net.runs[&8];
+    assert_eq!(run.outcome, Some(OpResult::Done), "{name}");
+    let (_, first_z, _) = &net.db.log[&9];
+    let (_, second_z, _) = &net.db.log[&10];
+    assert!(first_z.happens_before(second_z), "{name}: {second_z:?}");
     tags(&run.results)
 }
 
 #[test]
-fn merged_contexts_read_the_committed_writes_of_a_finished_workflow() {
-    assert_eq!(a_successor_reads_the_committed_writes::<Opt>(), [9]);
-    assert_eq!(a_successor_reads_the_committed_writes::<OptCm>(), [9]);
-    assert_eq!(a_successor_reads_the_committed_writes::<Con>(), [9]);
-    assert_eq!(a_successor_reads_the_committed_writes::<ConCm>(), [9]);
+fn a_tokens_next_holder_reads_at_least_what_its_predecessor_read_and_wrote() {
+    assert_eq!(
+        a_successor_reads_its_predecessors_writes_and_no_older_x::<Opt>(),
+        [9, 1]
+    );
+    assert_eq!(
+        a_successor_reads_its_predecessors_writes_and_no_older_x::<OptCm>(),
+        [9, 1]
+    );
+    assert_eq!(
+        a_successor_reads_its_predecessors_writes_and_no_older_x::<Con>(),
+        [9, 1]
+    );
+    assert_eq!(
+        a_successor_reads_its_predecessors_writes_and_no_older_x::<ConCm>(),
+        [9, 1]
+    );
 }
 
 /// A context that read the new x (a parallel branch merged in) runs at

@@ -11,6 +11,7 @@ use impls::{Design, Micros};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
+use workloads::invariants::audit::Violation;
 use workloads::stream_seed;
 
 use crate::checker::{self, Anomaly, Report};
@@ -67,6 +68,8 @@ pub struct Finding {
     pub config: RunConfig,
     pub report: Report,
     pub lost_writes: u64,
+    /// Broken invariants of an invariant workload, in the order found.
+    pub invariants: Vec<Violation>,
 }
 
 impl Finding {
@@ -101,9 +104,13 @@ pub fn explore(
     config.runtime.kind = RuntimeKind::Sim;
     config.beyond_model = beyond;
     let run_us = config.load.warmup + config.load.duration;
-    let failing = |config: &RunConfig| -> Result<Option<(Report, u64)>> {
-        let outcome = run_one(config, design)?;
+    let failing = |config: &RunConfig| -> Result<Option<(Report, u64, Vec<Violation>)>> {
+        let (outcome, workload) = run_one(config, design)?;
         let report = checker::check(&outcome.history);
+        let broken = match workload.invariants() {
+            Some(inv) => outcome.invariants.violations(inv),
+            None => Vec::new(),
+        };
         // A design that does not promise convergence may diverge.
         let divergent = if traits.convergent {
             0
@@ -111,7 +118,10 @@ pub fn explore(
             report.count(Anomaly::CyclicCF)
         };
         let lost = outcome.figures.lost_writes.unwrap_or(0);
-        Ok((report.total() > divergent || lost > 0).then_some((report, lost)))
+        Ok(
+            (report.total() > divergent || lost > 0 || !broken.is_empty())
+                .then_some((report, lost, broken)),
+        )
     };
     for (tried, seed) in (first..first + seeds).enumerate() {
         on_seed(seed);
@@ -135,7 +145,7 @@ pub fn explore(
                 }
             }
         }
-        let (report, lost_writes) = failure;
+        let (report, lost_writes, invariants) = failure;
         return Ok((
             tried as u64 + 1,
             Some(Finding {
@@ -144,18 +154,26 @@ pub fn explore(
                 config,
                 report,
                 lost_writes,
+                invariants,
             }),
         ));
     }
     Ok((seeds, None))
 }
 
-fn run_one(config: &RunConfig, design: &str) -> Result<Outcome> {
+fn run_one(config: &RunConfig, design: &str) -> Result<(Outcome, Arc<dyn workloads::Workload>)> {
     let workload: Arc<dyn workloads::Workload> = Arc::from(
         workloads::build(&config.workload, config.servers, config.seed).map_err(|e| anyhow!(e))?,
     );
-    registry::with_design(design, RunSim { config, workload })
-        .ok_or_else(|| anyhow!("--design: unknown design `{design}`"))?
+    let outcome = registry::with_design(
+        design,
+        RunSim {
+            config,
+            workload: workload.clone(),
+        },
+    )
+    .ok_or_else(|| anyhow!("--design: unknown design `{design}`"))??;
+    Ok((outcome, workload))
 }
 
 struct RunSim<'a> {
@@ -266,5 +284,27 @@ mod tests {
         let (tried, found) = explore(&base(), "causalmesh", 0, 5, false, |_| {}).unwrap();
         assert_eq!(tried, 5);
         assert!(found.is_none());
+    }
+
+    /// Causal consistency alone lets concurrent withdrawals overdraw an
+    /// account: no anomaly, but a broken invariant, which explore reports.
+    #[test]
+    fn a_broken_invariant_is_a_finding() {
+        let o: Vec<(String, String)> = [
+            ("load.rate", "300"),
+            ("load.duration", "300ms"),
+            (
+                "workload",
+                r#"{ kind = "bank", objects = 1, initial_balance = 20, max_amount = 10, mix = { deposit = 1, withdraw = 3 }, placement = { kind = "roam", probability = 1.0 }, token_fraction = 0.0 }"#,
+            ),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let base = RunConfig::load(None, &o).unwrap();
+        let (_, found) = explore(&base, "causalmesh", 0, 3, false, |_| {}).unwrap();
+        let f = found.expect("withdrawals overdraw without tokens");
+        assert_eq!(f.report.total(), 0, "{}", f.report.show(3));
+        assert!(!f.invariants.is_empty());
     }
 }

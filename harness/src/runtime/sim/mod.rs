@@ -115,12 +115,7 @@ impl<D: Design> Sim<D> {
             start: load.warmup,
             end: load.warmup + load.duration,
         };
-        let cluster = Cluster {
-            servers: config.servers,
-            keys: config.workload.keys(),
-            value_size: config.workload.value_size(),
-            options: config.options.clone(),
-        };
+        let cluster = config.cluster();
         let faults = config.faults()?;
         let nodes = (0..config.servers)
             .map(|id| SimNode {

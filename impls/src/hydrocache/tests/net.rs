@@ -133,6 +133,7 @@ impl<F: Flavor> Net<F> {
             keys: 8,
             value_size: 8,
             options,
+            hands_on_contexts: false,
         };
         let mut net = Net {
             servers: (0..servers)
