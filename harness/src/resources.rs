@@ -110,8 +110,9 @@ fn read(at: Micros) -> Sample {
     }
 }
 
+/// CPU time (user and system) this process has used, in microseconds.
 #[cfg(unix)]
-fn process_cpu_us() -> Option<f64> {
+pub fn process_cpu_us() -> Option<f64> {
     // SAFETY: an all-zero rusage is valid, and getrusage only writes into it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     // SAFETY: RUSAGE_SELF with a pointer to a rusage we own.
@@ -123,7 +124,7 @@ fn process_cpu_us() -> Option<f64> {
 }
 
 #[cfg(not(unix))]
-fn process_cpu_us() -> Option<f64> {
+pub fn process_cpu_us() -> Option<f64> {
     None
 }
 

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod db;
 pub mod design;
 pub mod faastcc;
+pub mod fasthash;
 pub mod hydrocache;
 pub mod plain;
 pub mod version;

@@ -167,7 +167,7 @@ impl Register {
     pub fn merge_version(&mut self, version: &Version) {
         if version.vc.lww_cmp(&self.winner) == Ordering::Greater {
             self.value = version.value.clone();
-            self.winner = version.vc.clone();
+            self.winner.clone_from(&version.vc);
         }
         self.vc.merge(&version.vc);
     }
@@ -176,7 +176,7 @@ impl Register {
     pub fn merge(&mut self, other: &Register) {
         if other.winner.lww_cmp(&self.winner) == Ordering::Greater {
             self.value = other.value.clone();
-            self.winner = other.winner.clone();
+            self.winner.clone_from(&other.winner);
         }
         self.vc.merge(&other.vc);
     }
@@ -194,7 +194,7 @@ impl Register {
 /// over 100,000 keys would otherwise hold gigabytes of initial clocks).
 #[derive(Clone, Debug)]
 pub struct Registers {
-    rows: std::collections::HashMap<Key, Register>,
+    rows: std::collections::HashMap<Key, Register, crate::fasthash::FastHash>,
     initial: Register,
     keys: u64,
 }
@@ -202,7 +202,7 @@ pub struct Registers {
 impl Registers {
     pub fn preloaded(servers: usize, keys: u64, value_size: usize) -> Registers {
         Registers {
-            rows: std::collections::HashMap::new(),
+            rows: std::collections::HashMap::default(),
             initial: Register::initial(servers, value_size),
             keys,
         }

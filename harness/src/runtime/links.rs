@@ -1,8 +1,6 @@
 //! Links between actors: each sampled delay, spikes included, and per-sender
 //! FIFO order, as the protocols assume (reliable FIFO channels).
 
-use std::collections::HashMap;
-
 use impls::Micros;
 use rand::Rng;
 
@@ -26,16 +24,21 @@ pub fn link_delay(
 }
 
 /// Per-sender FIFO: a message never overtakes an earlier one on the same link.
+/// Actors are small dense indices (nodes, the database, client tasks), so the
+/// last delivery time per link sits in a vector indexed by actor.
 #[derive(Default)]
 pub struct Links {
-    last: HashMap<usize, Micros>,
+    last: Vec<Micros>,
 }
 
 impl Links {
     /// Delivery time on the link to `actor` for a message sent at `now`
     /// with sampled `delay`.
     pub fn schedule(&mut self, actor: usize, now: Micros, delay: Micros) -> Micros {
-        let last = self.last.entry(actor).or_insert(0);
+        if actor >= self.last.len() {
+            self.last.resize(actor + 1, 0);
+        }
+        let last = &mut self.last[actor];
         *last = (*last).max(now + delay);
         *last
     }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use impls::db::DbRequest;
+use impls::fasthash::FastHash;
 use impls::{ClientId, Micros, NodeId, Outbox, Peer, WireSize};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -40,7 +41,7 @@ pub struct NodeSends {
     links: Links,
     /// Whether each client's latest message came from another machine: its
     /// replies cross the same network.
-    remote_clients: HashMap<ClientId, bool>,
+    remote_clients: HashMap<ClientId, bool, FastHash>,
 }
 
 impl NodeSends {
@@ -49,7 +50,7 @@ impl NodeSends {
             id,
             rng,
             links: Links::default(),
-            remote_clients: HashMap::new(),
+            remote_clients: HashMap::default(),
         }
     }
 

@@ -11,6 +11,8 @@ mod server;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 pub use client::{CausalMeshClient, ClientContext};
@@ -55,9 +57,10 @@ pub enum Msg {
         vc: VectorClock,
     },
     /// ServerWrite: a write (or a transaction's writes) travelling the ring
-    /// from its head.
+    /// from its head. Each write is shared with every I-cache its first lap
+    /// fills instead of copied (the simulator holds all servers' caches).
     Propagate {
-        writes: Vec<Meta>,
+        writes: Vec<Arc<Meta>>,
         head: NodeId,
         lap: Lap,
     },
@@ -86,7 +89,7 @@ impl WireSize for Msg {
                 }
                 Msg::WriteReply { vc } => vc.encoded_bytes(),
                 Msg::Propagate { writes, .. } => {
-                    8 + writes.iter().map(Meta::encoded_bytes).sum::<usize>()
+                    8 + writes.iter().map(|m| m.encoded_bytes()).sum::<usize>()
                 }
                 Msg::Abort => 0,
             }

@@ -20,6 +20,7 @@
 use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use crate::clock::VectorClock;
+use crate::fasthash::FastHash;
 use crate::version::{Key, NodeId, Register, Version};
 
 struct History {
@@ -31,9 +32,9 @@ struct History {
 
 pub struct Multiversion {
     bound: usize,
-    history: HashMap<Key, History>,
+    history: HashMap<Key, History, FastHash>,
     /// Per key and head, the counters of the versions received.
-    writes: HashMap<Key, Vec<BTreeSet<u32>>>,
+    writes: HashMap<Key, Vec<BTreeSet<u32>>, FastHash>,
     servers: usize,
 }
 
@@ -44,8 +45,8 @@ impl Multiversion {
     pub fn new(bound: usize, servers: usize) -> Multiversion {
         Multiversion {
             bound: bound.max(1),
-            history: HashMap::new(),
-            writes: HashMap::new(),
+            history: HashMap::default(),
+            writes: HashMap::default(),
             servers,
         }
     }

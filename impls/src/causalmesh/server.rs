@@ -2,6 +2,7 @@
 //! dependency integration (reference §5, model B).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::clock::VectorClock;
 use crate::db::{DbReply, DbRequest};
@@ -78,7 +79,8 @@ impl CausalMeshServer {
     /// are the transaction's reads, and each key gets the newest kept version
     /// compatible with them (§8), or the transaction aborts.
     pub fn read(&mut self, keys: &[Key], deps: &Deps) -> ReadAnswer {
-        self.integrate(deps.iter().map(|(k, vc)| (k, vc.clone())).collect());
+        let needs: Vec<(Key, &VectorClock)> = deps.iter().collect();
+        self.integrate(&needs);
         let Some(versions) = &self.versions else {
             let values = keys.iter().map(|&k| self.ccache.get(k).clone()).collect();
             return ReadAnswer::Values(values);
@@ -128,23 +130,25 @@ impl CausalMeshServer {
         for (k, _) in &writes {
             deps.add(*k, &vc);
         }
-        let batch: Vec<Meta> = writes
+        let batch: Vec<Arc<Meta>> = writes
             .into_iter()
-            .map(|(key, value)| Meta {
-                key,
-                head: self.id,
-                version: Version {
-                    value,
-                    vc: vc.clone(),
-                },
-                deps: deps.clone(),
+            .map(|(key, value)| {
+                Arc::new(Meta {
+                    key,
+                    head: self.id,
+                    version: Version {
+                        value,
+                        vc: vc.clone(),
+                    },
+                    deps: deps.clone(),
+                })
             })
             .collect();
         for m in local {
-            self.keep_inconsistent(m);
+            self.keep_inconsistent(Arc::new(m));
         }
         for w in &batch {
-            self.keep_inconsistent(w.clone());
+            self.keep_inconsistent(Arc::clone(w));
             // Written behind without dependencies, as the prototype does.
             out.to_db(DbRequest::Merge {
                 id: self.db_request_id(),
@@ -166,11 +170,17 @@ impl CausalMeshServer {
 
     /// ServerWrite (§5.3): the first lap fills every I-cache; the tail
     /// integrates at the end of the second lap.
-    pub fn propagate(&mut self, writes: Vec<Meta>, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
+    pub fn propagate(
+        &mut self,
+        writes: Vec<Arc<Meta>>,
+        head: NodeId,
+        lap: Lap,
+        out: &mut Outbox<Msg>,
+    ) {
         let tail = self.is_tail_of(head);
         if lap == Lap::First {
             for w in &writes {
-                self.keep_inconsistent(w.clone());
+                self.keep_inconsistent(Arc::clone(w));
             }
         }
         match (tail, lap) {
@@ -182,15 +192,15 @@ impl CausalMeshServer {
                 let mut needs = Vec::new();
                 for w in &writes {
                     self.gvc.merge(&w.version.vc);
-                    needs.extend(w.deps.iter().map(|(k, vc)| (k, vc.clone())));
-                    needs.push((w.key, w.version.vc.clone()));
+                    needs.extend(w.deps.iter());
+                    needs.push((w.key, &w.version.vc));
                 }
-                self.integrate(needs);
+                self.integrate(&needs);
             }
         }
     }
 
-    fn forward(&self, writes: Vec<Meta>, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
+    fn forward(&self, writes: Vec<Arc<Meta>>, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
         out.send(
             Peer::Node(self.successor()),
             Msg::Propagate { writes, head, lap },
@@ -201,7 +211,7 @@ impl CausalMeshServer {
     /// a version at or below a C-cache clock is dominated by a version that
     /// was integrated with its causal past, so keeping it would only grow
     /// the I-cache.
-    fn keep_inconsistent(&mut self, meta: Meta) {
+    fn keep_inconsistent(&mut self, meta: Arc<Meta>) {
         if let Some(versions) = &mut self.versions {
             versions.received(meta.key, meta.head, &meta.version.vc);
         }
@@ -213,35 +223,52 @@ impl CausalMeshServer {
     /// Integrate (§5.4): pulls every I-cache version at or below each needed
     /// clock, transitively through their dependencies, and merges them into
     /// the C-cache at once, so the C-cache stays a causal cut.
-    pub fn integrate(&mut self, needs: Vec<(Key, VectorClock)>) {
+    ///
+    /// A depth-first walk: the dependencies of pulled versions are visited
+    /// before the remaining `needs`, last pushed first (CausalMesh-TCC's
+    /// history records versions in this order). A pulled version's
+    /// dependencies are named by the shared version, not copied.
+    pub fn integrate(&mut self, needs: &[(Key, &VectorClock)]) {
         let mut todo: BTreeMap<Key, Register> = BTreeMap::new();
-        let mut stack = needs.clone();
-        let mut pulled_deps: Vec<Deps> = Vec::new();
-        while let Some((key, need)) = stack.pop() {
-            for m in self.icache.take_at_or_below(key, &need) {
-                stack.extend(m.deps.iter().map(|(k, vc)| (k, vc.clone())));
-                if let Some(versions) = &mut self.versions {
+        let mut pending = needs.iter().rev();
+        let mut deps_of_pulled: Vec<(Key, Arc<Meta>)> = Vec::new();
+        let mut pulled: Vec<Arc<Meta>> = Vec::new();
+        loop {
+            let taken = if let Some((key, m)) = deps_of_pulled.pop() {
+                match m.deps.get(key) {
+                    Some(need) => (key, self.icache.take_at_or_below(key, need)),
+                    None => continue,
+                }
+            } else if let Some(&(key, need)) = pending.next() {
+                (key, self.icache.take_at_or_below(key, need))
+            } else {
+                break;
+            };
+            let (key, versions) = taken;
+            for m in versions {
+                deps_of_pulled.extend(m.deps.iter().map(|(k, _)| (k, Arc::clone(&m))));
+                if let Some(history) = &mut self.versions {
                     // The C-cache entry changes only after the pull.
-                    versions.record(key, self.ccache.get(key), &m.version);
+                    history.record(key, self.ccache.get(key), &m.version);
                 }
                 todo.entry(key)
                     .and_modify(|r| r.merge_version(&m.version))
                     .or_insert_with(|| Register::new(m.version.clone()));
                 if cfg!(debug_assertions) {
-                    pulled_deps.push(m.deps);
+                    pulled.push(m);
                 }
             }
         }
         for (key, reg) in &todo {
             self.ccache.merge(*key, reg);
         }
-        self.debug_assert_causal_cut(&needs, &pulled_deps);
+        self.debug_assert_causal_cut(needs, &pulled);
     }
 
     /// Definition 1 (the C-cache is a causal cut), checked on what just
     /// entered it, and the model's UponReadsDepsAreMet: after integration the
     /// C-cache alone covers everything that was needed.
-    fn debug_assert_causal_cut(&self, needs: &[(Key, VectorClock)], pulled: &[Deps]) {
+    fn debug_assert_causal_cut(&self, needs: &[(Key, &VectorClock)], pulled: &[Arc<Meta>]) {
         if !cfg!(debug_assertions) {
             return;
         }
@@ -253,7 +280,7 @@ impl CausalMeshServer {
                 self.ccache.get(*key).vc
             );
         }
-        for (key, vc) in pulled.iter().flat_map(Deps::iter) {
+        for (key, vc) in pulled.iter().flat_map(|m| m.deps.iter()) {
             debug_assert!(
                 self.ccache.covers(key, vc),
                 "server {}: C-cache is not a causal cut: dependency {key}@{vc:?} missing",

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use crate::db::{DbReply, DbRequest, DbRequests};
 use crate::design::{Cluster, Design, Micros, Outbox, Peer, ServerNode};
+use crate::fasthash::FastHash;
 use crate::version::{Key, NodeId, Value};
 
 use super::{Msg, PlainClient, Waiter};
@@ -25,7 +26,7 @@ impl Design for Eventual {
 
     fn server(_id: NodeId, cluster: &Cluster) -> EventualServer {
         EventualServer {
-            cache: HashMap::new(),
+            cache: HashMap::default(),
             ttl: cluster.options.eventual_ttl_us,
             initial: Value::tagged(0, cluster.value_size),
             db: DbRequests::default(),
@@ -39,7 +40,7 @@ struct Cached {
 }
 
 pub struct EventualServer {
-    cache: HashMap<Key, Cached>,
+    cache: HashMap<Key, Cached, FastHash>,
     ttl: Micros,
     /// What a key never written to the database holds.
     initial: Value,
