@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use impls::db::{DbReply, DbRequest};
 use impls::faastcc::storage::MvStore;
+use impls::hydrocache::join_deps;
 use impls::{Key, Micros, NodeId, Register, Value, VectorClock, Version};
 
 use crate::rows::{MemoryRows, Row, RowStore};
@@ -26,6 +27,9 @@ pub struct EmulatedDb<R: RowStore = MemoryRows> {
     applied: HashMap<Key, HashSet<u64>>,
     pub reads: u64,
     pub writes: u64,
+    /// Rows keep every dependency a key ever had
+    /// (`options.hydrocache_keep_deps`).
+    keep_deps: bool,
 }
 
 impl EmulatedDb<MemoryRows> {
@@ -51,7 +55,15 @@ impl<R: RowStore> EmulatedDb<R> {
             applied: HashMap::new(),
             reads: 0,
             writes: 0,
+            keep_deps: false,
         }
+    }
+
+    /// Rows keep every dependency a key ever had, as HydroCache's caches do
+    /// with `options.hydrocache_keep_deps`.
+    pub fn keeping_deps(mut self, keep: bool) -> EmulatedDb<R> {
+        self.keep_deps = keep;
+        self
     }
 
     /// The key's current register, as a reader would get it.
@@ -122,9 +134,10 @@ impl<R: RowStore> EmulatedDb<R> {
                 }
                 return Ok(());
             }
-            // Clock join plus last-writer-wins with the tie-break; deps only
-            // grow, as in HydroCache's cut (`hydrocache::lattice::merge_parts`
-            // says why).
+            // Clock join plus last-writer-wins with the tie-break; deps merge
+            // as HydroCache's lattice: a dominating version brings its own,
+            // concurrent ones join, a dominated one changes nothing (unless
+            // rows keep every dependency).
             DbRequest::Merge {
                 id,
                 key,
@@ -132,8 +145,12 @@ impl<R: RowStore> EmulatedDb<R> {
                 deps,
             } => {
                 let mut row = self.rows.load(key)?;
+                let (dominated, concurrent) = (
+                    row.register.vc.happens_before(&version.vc),
+                    row.register.vc.concurrent(&version.vc),
+                );
                 row.register.merge_version(&version);
-                row.deps.merge(&deps);
+                join_deps(&mut row.deps, &deps, dominated, concurrent, self.keep_deps);
                 (id, key, version.value.tag(), row)
             }
             // A plain SET: clocks play no part.
@@ -193,8 +210,25 @@ mod tests {
     }
 
     #[test]
-    fn dependencies_only_grow() {
+    fn dependencies_merge_as_hydrocaches_lattice() {
         let mut db = EmulatedDb::preloaded(10, 2, 8);
+        merge(&mut db, 1, &[1, 0]);
+        merge(&mut db, 2, &[0, 1]); // concurrent: deps join
+        merge(&mut db, 3, &[2, 2]); // dominates: its deps replace
+        merge(&mut db, 4, &[1, 1]); // dominated: nothing changes
+        let mut out = Vec::new();
+        db.handle(0, 0, DbRequest::Get { id: 10, key: 5 }, &mut out)
+            .unwrap();
+        let (_, DbReply::Got { deps, register, .. }) = &out[0] else {
+            panic!("{out:?}")
+        };
+        assert_eq!(deps.iter().map(|(k, _)| k).collect::<Vec<_>>(), vec![3]);
+        assert_eq!(register.as_ref().map(|r| r.value.tag()), Some(3));
+    }
+
+    #[test]
+    fn rows_that_keep_deps_only_grow() {
+        let mut db = EmulatedDb::preloaded(10, 2, 8).keeping_deps(true);
         merge(&mut db, 1, &[1, 0]);
         merge(&mut db, 2, &[0, 1]); // concurrent: deps join
         let mut out = Vec::new();

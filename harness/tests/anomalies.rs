@@ -36,6 +36,10 @@ fn config(seed: u64, faults: bool) -> RunConfig {
         // every seed replays exactly.
         ("runtime.kind", "\"sim\"".into()),
         ("runtime.client_tasks", "1".into()),
+        // HydroCache as published loses a key's older deps when a newer
+        // version dominates (`cmbench explore --design hydrocache-opt`
+        // finds one WriteCORead at seed 26); keeping them makes it causal.
+        ("options.hydrocache_keep_deps", "true".into()),
     ];
     o.extend(more.into_iter().map(|(k, v)| (k.to_string(), v)));
     if faults {

@@ -29,6 +29,8 @@ fn bank(designs: &str, withdraw: &str) -> RunConfig {
         ("load.duration", "1s"),
         ("load.drain", "3s"),
         ("workload", workload.as_str()),
+        // HydroCache with every dependency kept (harness/tests/anomalies.rs).
+        ("options.hydrocache_keep_deps", "true"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -297,6 +297,15 @@ pub struct DesignOptions {
     /// server echoes the interval unchanged, so the check never fires and
     /// the design never aborts.
     pub faastcc_cm_narrow: bool,
+    /// HydroCache (every variant) and the database's rows keep every
+    /// dependency a key ever had, where the published lattice lets a
+    /// dominating version's deps replace its predecessor's (baselines.md
+    /// §1.2). Replacing loses what the predecessor needed when a workflow
+    /// reads a key and writes it again, a rare causal anomaly (`cmbench
+    /// explore --design hydrocache-opt` finds one at seed 26); keeping
+    /// closes it, but a hot key's deps then grow with its history, and so
+    /// does the CPU every notification of it costs. Off: as published.
+    pub hydrocache_keep_deps: bool,
 }
 
 impl Default for DesignOptions {
@@ -307,6 +316,7 @@ impl Default for DesignOptions {
             hydrocache_opt_su_ru_defect: false,
             faastcc_point_snapshot: false,
             faastcc_cm_narrow: false,
+            hydrocache_keep_deps: false,
         }
     }
 }

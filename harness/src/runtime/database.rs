@@ -41,7 +41,8 @@ impl DbServer<MemoryRows> {
         window: Window,
         rng: Xoshiro256PlusPlus,
     ) -> DbServer {
-        let db = EmulatedDb::preloaded(cluster.keys, cluster.servers, cluster.value_size);
+        let db = EmulatedDb::preloaded(cluster.keys, cluster.servers, cluster.value_size)
+            .keeping_deps(cluster.options.hydrocache_keep_deps);
         DbServer::over(db, None, latency, faults, window, rng)
     }
 }

@@ -214,7 +214,8 @@ async fn run_async<D: Design>(
                 config.workload.value_size(),
             )
             .context("database.backend = redis")?;
-            let db = EmulatedDb::over(rows, config.servers, config.workload.value_size());
+            let db = EmulatedDb::over(rows, config.servers, config.workload.value_size())
+                .keeping_deps(config.options.hydrocache_keep_deps);
             let server = DbServer::over(
                 db,
                 Some(Box::new(move || clock.now())),

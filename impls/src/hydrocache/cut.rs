@@ -46,9 +46,9 @@ impl CausalCut {
 
     /// Joins one member of a closure in; only [`Resolver`] calls this, with
     /// every member of the closure in one step.
-    fn join(&mut self, key: Key, version: &KeyVersion) {
+    fn join(&mut self, key: Key, version: &KeyVersion, keep_deps: bool) {
         let deps = self.deps.entry(key).or_default();
-        merge_parts(self.registers.get_mut(key), deps, version);
+        merge_parts(self.registers.get_mut(key), deps, version, keep_deps);
         if deps.is_empty() {
             self.deps.remove(&key);
         }
@@ -96,10 +96,12 @@ pub struct Resolver {
     waiting: HashMap<Key, BTreeSet<Key>>,
     /// Keys with a dependency GET to the database in flight.
     fetching: BTreeSet<Key>,
+    /// `options.hydrocache_keep_deps` (see `lattice::merge_parts`).
+    keep_deps: bool,
 }
 
 impl Resolver {
-    pub fn new(cut: CausalCut) -> Resolver {
+    pub fn new(cut: CausalCut, keep_deps: bool) -> Resolver {
         Resolver {
             cut,
             unmerged: HashMap::new(),
@@ -107,6 +109,7 @@ impl Resolver {
             preparing: BTreeMap::new(),
             waiting: HashMap::new(),
             fetching: BTreeSet::new(),
+            keep_deps,
         }
     }
 
@@ -114,9 +117,10 @@ impl Resolver {
     /// the unmerged store and resume every closure that waited for it.
     /// Keys to GET from the database are pushed onto `gets`.
     pub fn arrive(&mut self, key: Key, version: &KeyVersion, gets: &mut Vec<Key>) {
+        let keep_deps = self.keep_deps;
         self.unmerged
             .entry(key)
-            .and_modify(|v| v.merge(version))
+            .and_modify(|v| v.merge(version, keep_deps))
             .or_insert_with(|| version.clone());
         self.dirty.insert(key);
         for head in self.waiting.remove(&key).unwrap_or_default() {
@@ -195,7 +199,7 @@ impl Resolver {
                     needs.extend(version.deps.iter().map(|(k, vc)| (k, vc.clone())));
                     prep.closure
                         .entry(dep)
-                        .and_modify(|v| v.merge(version))
+                        .and_modify(|v| v.merge(version, self.keep_deps))
                         .or_insert_with(|| version.clone());
                 }
                 None => {
@@ -220,7 +224,7 @@ impl Resolver {
             return;
         }
         for (key, version) in &prep.closure {
-            self.cut.join(*key, version);
+            self.cut.join(*key, version, self.keep_deps);
         }
         debug_assert!(
             prep.closure.keys().all(|&k| self.cut.is_closed_at(k)),

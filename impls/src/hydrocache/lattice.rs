@@ -25,12 +25,13 @@ impl KeyVersion {
         &self.register.vc
     }
 
-    /// The lattice join (§1.2) of the register: a strictly dominating
-    /// version replaces it, a concurrent one joins clocks and keeps the
-    /// tie-break's value, a dominated (or equal) one changes nothing. The
-    /// deps are joined in every case (see [`merge_parts`]).
-    pub fn merge(&mut self, other: &KeyVersion) {
-        merge_parts(&mut self.register, &mut self.deps, other);
+    /// The lattice join (§1.2): a strictly dominating version replaces this
+    /// one with its deps and value; a concurrent one joins clocks and deps and
+    /// keeps the tie-break's value; a dominated (or equal) one changes
+    /// nothing. With `keep_deps` the deps are joined in every case (see
+    /// [`merge_parts`]).
+    pub fn merge(&mut self, other: &KeyVersion, keep_deps: bool) {
+        merge_parts(&mut self.register, &mut self.deps, other, keep_deps);
     }
 
     /// Whether this version is at or above `need`.
@@ -51,23 +52,43 @@ impl KeyVersion {
 /// The join of [`KeyVersion::merge`] on a register and deps stored apart (the
 /// causal cut keeps them in separate tables).
 ///
-/// Deps only grow, where the published lattice lets a dominating version's
-/// deps replace the old ones (§1.2). Replacing loses what the old version
-/// needed although its successor causally follows it: y@1 needs x@1; a
-/// workflow reads y@1 and writes y@2, whose deps ("D without the output
-/// key", §1.8) no longer name x; a cache that installs y@2 without ever
-/// holding y@1 serves y@2 beside an older x, and a downstream snapshot's
-/// chain of y no longer leads to x (a WriteCORead that `cmbench explore
-/// --design hydrocache-opt` found at seed 26). Keeping every dependency ever
-/// attached to a key closes that, at the cost of deps that grow with a hot
-/// key's history (README, HydroCache).
-pub fn merge_parts(register: &mut Register, deps: &mut Deps, other: &KeyVersion) {
-    if register.vc.happens_before(other.vc()) {
+///
+/// The published lattice lets a dominating version's deps replace the old
+/// ones (§1.2). That loses what the old version needed although its
+/// successor causally follows it: y@1 needs x@1; a workflow reads y@1 and
+/// writes y@2, whose deps ("D without the output key", §1.8) no longer name
+/// x; a cache that installs y@2 without ever holding y@1 serves y@2 beside
+/// an older x, and a downstream snapshot's chain of y no longer leads to x
+/// (a WriteCORead that `cmbench explore --design hydrocache-opt` finds at
+/// seed 26). `keep_deps` (`options.hydrocache_keep_deps`) keeps every
+/// dependency ever attached to a key, which closes that, at the cost of
+/// deps that grow with a hot key's history.
+pub fn merge_parts(register: &mut Register, deps: &mut Deps, other: &KeyVersion, keep_deps: bool) {
+    let dominated = register.vc.happens_before(other.vc());
+    let concurrent = register.vc.concurrent(other.vc());
+    if dominated {
         *register = other.register.clone();
-    } else if register.vc.concurrent(other.vc()) {
+    } else if concurrent {
         register.merge(&other.register);
     }
-    deps.merge(&other.deps);
+    join_deps(deps, &other.deps, dominated, concurrent, keep_deps);
+}
+
+/// The deps half of [`merge_parts`], for a store that merges registers its
+/// own way (the database's rows): `dominated` when the incoming version
+/// strictly dominates, `concurrent` when neither dominates.
+pub fn join_deps(
+    deps: &mut Deps,
+    incoming: &Deps,
+    dominated: bool,
+    concurrent: bool,
+    keep_deps: bool,
+) {
+    if dominated && !keep_deps {
+        *deps = incoming.clone();
+    } else if concurrent || keep_deps {
+        deps.merge(incoming);
+    }
 }
 
 /// `deps` without the entry for `key`: a version's own clock already covers

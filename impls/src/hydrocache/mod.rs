@@ -31,16 +31,18 @@
 //!   aborts. The published fetch brings exactly a frontier version, which
 //!   passes; the artifact's parent may serve a version its snapshot pinned
 //!   but no function read, which can depend on newer data than R.
-//! - A key's deps only grow (`lattice::merge_parts`, and the database's
-//!   rows): the published lattice lets a dominating version's deps replace
-//!   its predecessor's, which loses what the predecessor needed when a
-//!   workflow reads a key and writes it again (a WriteCORead `cmbench
-//!   explore` found). The price is deps that grow with a hot key's history.
+//! - With `options.hydrocache_keep_deps` a key's deps only grow
+//!   (`lattice::merge_parts`, and the database's rows). The published
+//!   lattice, the default, lets a dominating version's deps replace its
+//!   predecessor's, which loses what the predecessor needed when a workflow
+//!   reads a key and writes it again (a WriteCORead `cmbench explore`
+//!   finds). Keeping them costs deps, and CPU, that grow with a hot key's
+//!   history.
 //! - Chains stop at the full read set, as published (§1.4): a dependency
 //!   reached only through a key outside it (x read, x needs y, y needs z@2,
 //!   z read elsewhere at z@1) is invisible to the checks. No run of ours
-//!   has hit it (1,000 `cmbench explore` seeds per variant, the 50-seed
-//!   anomaly test), but it is a gap of the protocol. Walking through every
+//!   has hit it (1,000 `cmbench explore` seeds per variant with deps kept,
+//!   the 50-seed anomaly test), but it is a gap of the protocol. Walking through every
 //!   dependency would close it at the cost of a walk over most written
 //!   keys per snapshot (a mean of 615 keys per pin after 10 s of the quick
 //!   configuration, and growing).
@@ -63,7 +65,7 @@ use std::marker::PhantomData;
 use serde::{Deserialize, Serialize};
 
 pub use client::{HydroClient, HydroContext};
-pub use lattice::KeyVersion;
+pub use lattice::{KeyVersion, join_deps};
 pub use optimistic::{Frontier, Held};
 pub use server::HydroServer;
 pub use snapshot::Holder;

@@ -88,11 +88,10 @@ impl<F: Flavor> HydroServer<F> {
             id,
             servers: cluster.servers,
             variant: F::VARIANT,
-            resolver: Resolver::new(CausalCut::preloaded(
-                cluster.servers,
-                cluster.keys,
-                cluster.value_size,
-            )),
+            resolver: Resolver::new(
+                CausalCut::preloaded(cluster.servers, cluster.keys, cluster.value_size),
+                cluster.options.hydrocache_keep_deps,
+            ),
             snapshots: HashMap::new(),
             pending: HashMap::new(),
             db: DbRequests::default(),

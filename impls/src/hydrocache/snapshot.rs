@@ -104,10 +104,12 @@ impl Snapshot {
         out
     }
 
+    /// A view is read once and dropped, so its versions join as published
+    /// whatever `options.hydrocache_keep_deps` says; the cut keeps deps.
     pub fn add_fetched(&mut self, key: Key, version: &KeyVersion) {
         self.fetched
             .entry(key)
-            .and_modify(|v| v.merge(version))
+            .and_modify(|v| v.merge(version, false))
             .or_insert_with(|| version.clone());
     }
 
@@ -125,7 +127,7 @@ impl Snapshot {
         match (local, self.fetched.get(&key)) {
             (Some(l), Some(f)) => {
                 let mut v = l.clone();
-                v.merge(f);
+                v.merge(f, false);
                 Some(v)
             }
             (l, f) => l.or(f).cloned(),
