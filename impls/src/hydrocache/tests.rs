@@ -64,31 +64,46 @@ fn position<F>(net: &Net<F>, what: impl Fn(End, End, &Msg) -> bool) -> Option<us
     net.sent.iter().position(|(f, t, m)| what(*f, *t, m))
 }
 
-/// A version whose dependency the node lacks waits in preparation; the GET
-/// that brings the dependency installs both in one step (§1.3). The
-/// artifact's stream names the key only, so its node GETs the head first.
-fn closure_enters_the_cut_in_one_step<F: Flavor>() {
+/// Node 0 of a three-server cluster over eight keys.
+fn lone_node<F: Flavor>(options: DesignOptions) -> HydroServer<F> {
     let cluster = Cluster {
         servers: 3,
         keys: 8,
         value_size: 8,
-        options: DesignOptions::default(),
+        options,
         hands_on_contexts: false,
     };
-    let mut node = HydroServer::<F>::new(0, &cluster);
-    let x = version(1, &[1, 0, 0], &[]);
-    let y = version(2, &[1, 1, 0], &[(X, &[1, 0, 0])]);
-    let mut out = Outbox::default();
-    let (register, deps) = y.clone();
+    HydroServer::new(0, &cluster)
+}
+
+/// The database's stream brings `node` a version of `key`.
+fn notify<F: Flavor>(
+    node: &mut HydroServer<F>,
+    key: Key,
+    version: (Register, Deps),
+    out: &mut Outbox<Msg>,
+) {
+    let (register, deps) = version;
     node.on_db_reply(
         0,
         DbReply::Notify {
-            key: Y,
+            key,
             register,
             deps,
         },
-        &mut out,
+        out,
     );
+}
+
+/// A version whose dependency the node lacks waits in preparation; the GET
+/// that brings the dependency installs both in one step (§1.3). The
+/// artifact's stream names the key only, so its node GETs the head first.
+fn closure_enters_the_cut_in_one_step<F: Flavor>() {
+    let mut node = lone_node::<F>(DesignOptions::default());
+    let x = version(1, &[1, 0, 0], &[]);
+    let y = version(2, &[1, 1, 0], &[(X, &[1, 0, 0])]);
+    let mut out = Outbox::default();
+    notify(&mut node, Y, y.clone(), &mut out);
     node.on_tick(10_000, &mut out);
     let mut x_get = None;
     while let Some(req) = out.db.pop() {
@@ -152,31 +167,16 @@ fn the_cut_installs_only_dependency_closed_versions() {
 /// `hydrocache_keep_deps` it waits for x@1, as the deps a key ever had stay
 /// with it (`lattice::merge_parts`).
 fn a_newer_version_keeps_what_its_predecessor_needed<F: Flavor>(keep_deps: bool) {
-    let cluster = Cluster {
-        servers: 3,
-        keys: 8,
-        value_size: 8,
-        options: DesignOptions {
-            hydrocache_keep_deps: keep_deps,
-            ..DesignOptions::default()
-        },
-        hands_on_contexts: false,
-    };
-    let mut node = HydroServer::<F>::new(0, &cluster);
+    let mut node = lone_node::<F>(DesignOptions {
+        hydrocache_keep_deps: keep_deps,
+        ..DesignOptions::default()
+    });
     let mut out = Outbox::default();
-    for (register, deps) in [
+    for v in [
         version(1, &[0, 1, 0], &[(X, &[1, 0, 0])]),
         version(2, &[0, 2, 0], &[]),
     ] {
-        node.on_db_reply(
-            0,
-            DbReply::Notify {
-                key: Y,
-                register,
-                deps,
-            },
-            &mut out,
-        );
+        notify(&mut node, Y, v, &mut out);
     }
     node.on_tick(10_000, &mut out);
     let x_get = out
