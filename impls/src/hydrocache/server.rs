@@ -41,23 +41,38 @@ struct Pending {
     reply: Msg,
 }
 
-/// A version query or prepare whose floor (`HydroContext::floor`) the cut
-/// does not cover yet.
-struct Parked {
-    from: Peer,
-    msg: Msg,
+/// A request that pins snapshots: it waits until the cut covers its floor
+/// (`HydroContext::floor`).
+enum Pin {
+    Query {
+        workflow: ClientId,
+        holders: Vec<(Holder, Vec<Key>)>,
+        full_read_set: Vec<Key>,
+        floor: Deps,
+    },
+    Prepare(Prepare),
 }
 
-impl Parked {
-    fn workflow_and_floor(&self) -> Option<(ClientId, &Deps)> {
-        match &self.msg {
-            Msg::VersionQuery {
-                workflow, floor, ..
-            } => Some((*workflow, floor)),
-            Msg::Prepare(p) => Some((p.workflow, &p.floor)),
-            _ => None,
+impl Pin {
+    fn workflow(&self) -> ClientId {
+        match self {
+            Pin::Query { workflow, .. } => *workflow,
+            Pin::Prepare(p) => p.workflow,
         }
     }
+
+    fn floor(&self) -> &Deps {
+        match self {
+            Pin::Query { floor, .. } => floor,
+            Pin::Prepare(p) => &p.floor,
+        }
+    }
+}
+
+/// A pinning request whose floor the cut does not cover yet.
+struct Parked {
+    from: Peer,
+    pin: Pin,
 }
 
 pub struct HydroServer<F> {
@@ -123,17 +138,14 @@ impl<F: Flavor> HydroServer<F> {
     /// them) and installed with their closures.
     fn pin_when_covered(&mut self, parked: Parked, out: &mut Outbox<Msg>) {
         let lacking: Vec<Key> = parked
-            .workflow_and_floor()
-            .map(|(_, floor)| {
-                floor
-                    .iter()
-                    .filter(|(k, need)| !self.resolver.cut.covers(*k, need))
-                    .map(|(k, _)| k)
-                    .collect()
-            })
-            .unwrap_or_default();
+            .pin
+            .floor()
+            .iter()
+            .filter(|(k, need)| !self.resolver.cut.covers(*k, need))
+            .map(|(k, _)| k)
+            .collect();
         if lacking.is_empty() {
-            self.pin_request(parked.from, parked.msg, out);
+            self.pin(parked.from, parked.pin, out);
             return;
         }
         let gets = lacking
@@ -151,9 +163,9 @@ impl<F: Flavor> HydroServer<F> {
         }
     }
 
-    fn pin_request(&mut self, from: Peer, msg: Msg, out: &mut Outbox<Msg>) {
-        match msg {
-            Msg::VersionQuery {
+    fn pin(&mut self, from: Peer, pin: Pin, out: &mut Outbox<Msg>) {
+        match pin {
+            Pin::Query {
                 workflow,
                 holders,
                 full_read_set,
@@ -162,8 +174,7 @@ impl<F: Flavor> HydroServer<F> {
                 let reply = self.version_query(workflow, holders, &full_read_set);
                 out.send(from, reply);
             }
-            Msg::Prepare(req) => self.prepare(from, req, out),
-            _ => {}
+            Pin::Prepare(req) => self.prepare(from, req, out),
         }
     }
 
@@ -420,8 +431,23 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
 
     fn on_message(&mut self, _now: Micros, from: Peer, msg: Msg, out: &mut Outbox<Msg>) {
         match msg {
-            msg @ (Msg::VersionQuery { .. } | Msg::Prepare(_)) => {
-                self.pin_when_covered(Parked { from, msg }, out);
+            Msg::VersionQuery {
+                workflow,
+                holders,
+                full_read_set,
+                floor,
+            } => {
+                let pin = Pin::Query {
+                    workflow,
+                    holders,
+                    full_read_set,
+                    floor,
+                };
+                self.pin_when_covered(Parked { from, pin }, out);
+            }
+            Msg::Prepare(req) => {
+                let pin = Pin::Prepare(req);
+                self.pin_when_covered(Parked { from, pin }, out);
             }
             Msg::KeyShipping { workflow, fetches } => {
                 let fetches = fetches
@@ -476,8 +502,7 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
             Msg::CleanUp { workflow } => {
                 self.snapshots.retain(|(w, _), _| *w != workflow);
                 self.pending.remove(&workflow);
-                self.parked
-                    .retain(|p| p.workflow_and_floor().is_none_or(|(w, _)| w != workflow));
+                self.parked.retain(|p| p.pin.workflow() != workflow);
             }
             // Replies travel to clients only; a misrouted one carries nothing to do.
             Msg::Chains { .. }
