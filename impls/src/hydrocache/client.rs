@@ -34,10 +34,6 @@ impl WriteBuffer {
         self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
-    pub fn contains_key(&self, key: &Key) -> bool {
-        self.get(key).is_some()
-    }
-
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
