@@ -47,12 +47,10 @@ impl ConsistentCache {
 /// server its first lap passes, so the servers share one copy of it.
 #[derive(Default)]
 pub struct InconsistentCache {
+    /// Per key, its held versions in arrival order. The lists stay short (a
+    /// key's versions leave together when a read needs a newer one), so a
+    /// scan of their inline head counters is cheaper than a second index.
     versions: HashMap<Key, Vec<Held>, FastHash>,
-    /// How many held versions of each key have each (head, counter at
-    /// head): a write that is not held is found without scanning the key's
-    /// versions. The pair names one write unless a crashed head reused its
-    /// counters, so a match is confirmed on the whole clock.
-    ids: HashMap<(Key, NodeId, u32), u32, FastHash>,
 }
 
 /// A held version and its clock's counter at its head, kept inline: a
@@ -85,15 +83,14 @@ impl InconsistentCache {
         let vc = &meta.version.vc;
         let at_head = vc.counters().get(meta.head).copied().unwrap_or(0);
         let held = self.versions.entry(meta.key).or_default();
-        let same_id = self.ids.entry((meta.key, meta.head, at_head)).or_default();
-        if *same_id > 0
-            && held
-                .iter()
-                .any(|h| h.may_equal(vc) && &h.meta.version.vc == vc)
+        // The (head, counter) pair names one write unless a crashed head
+        // reused its counters, so a match is confirmed on the whole clock.
+        if held
+            .iter()
+            .any(|h| h.may_equal(vc) && &h.meta.version.vc == vc)
         {
             return;
         }
-        *same_id += 1;
         held.push(Held {
             head: meta.head,
             at_head,
@@ -110,16 +107,7 @@ impl InconsistentCache {
         };
         let taken: Vec<Arc<Meta>> = held
             .extract_if(.., |h| h.may_be_leq(need) && h.meta.version.vc.leq(need))
-            .map(|h| {
-                let id = (key, h.head, h.at_head);
-                if let Some(n) = self.ids.get_mut(&id) {
-                    *n -= 1;
-                    if *n == 0 {
-                        self.ids.remove(&id);
-                    }
-                }
-                h.meta
-            })
+            .map(|h| h.meta)
             .collect();
         if held.is_empty() {
             self.versions.remove(&key);

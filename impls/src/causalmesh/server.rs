@@ -227,24 +227,34 @@ impl CausalMeshServer {
     /// A depth-first walk: the dependencies of pulled versions are visited
     /// before the remaining `needs`, last pushed first (CausalMesh-TCC's
     /// history records versions in this order). A pulled version's
-    /// dependencies are named by the shared version, not copied.
+    /// dependencies are named by the shared version, not copied. A need at
+    /// or below a clock its key was already taken at in this walk is
+    /// skipped: that take removed everything it could find, and nothing
+    /// enters the I-cache meanwhile (a tail's needs are its writes' deps,
+    /// which the pulled writes name again).
     pub fn integrate(&mut self, needs: &[(Key, &VectorClock)]) {
         let mut todo: BTreeMap<Key, Register> = BTreeMap::new();
         let mut pending = needs.iter().rev();
         let mut deps_of_pulled: Vec<(Key, Arc<Meta>)> = Vec::new();
         let mut pulled: Vec<Arc<Meta>> = Vec::new();
+        let mut taken_at: Vec<(Key, VectorClock)> = Vec::new();
         loop {
-            let taken = if let Some((key, m)) = deps_of_pulled.pop() {
-                match m.deps.get(key) {
-                    Some(need) => (key, self.icache.take_at_or_below(key, need)),
+            let next = deps_of_pulled.pop();
+            let (key, need) = match &next {
+                Some((key, m)) => match m.deps.get(*key) {
+                    Some(need) => (*key, need),
                     None => continue,
-                }
-            } else if let Some(&(key, need)) = pending.next() {
-                (key, self.icache.take_at_or_below(key, need))
-            } else {
-                break;
+                },
+                None => match pending.next() {
+                    Some(&(key, need)) => (key, need),
+                    None => break,
+                },
             };
-            let (key, versions) = taken;
+            if taken_at.iter().any(|(k, at)| *k == key && need.leq(at)) {
+                continue;
+            }
+            let versions = self.icache.take_at_or_below(key, need);
+            taken_at.push((key, need.clone()));
             for m in versions {
                 deps_of_pulled.extend(m.deps.iter().map(|(k, _)| (k, Arc::clone(&m))));
                 if let Some(history) = &mut self.versions {
