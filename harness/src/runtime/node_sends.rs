@@ -2,7 +2,7 @@
 //! leaves in its outbox goes out over the links to nodes, clients and the
 //! database, each with its sampled delay and in FIFO order.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
 use impls::db::DbRequest;
 use impls::fasthash::FastHash;
@@ -31,17 +31,19 @@ pub trait NodeNet<M> {
     fn count(&mut self, now: Micros, bytes: usize);
 }
 
-/// Past this many clients remembered, the oldest knowledge is dropped (a
-/// late reply then takes the local link).
+/// Past this many remote clients remembered, the oldest knowledge is dropped
+/// (a late reply then takes the local link).
 const REMEMBERED_CLIENTS: usize = 1 << 20;
 
 pub struct NodeSends {
     id: NodeId,
     rng: Xoshiro256PlusPlus,
     links: Links,
-    /// Whether each client's latest message came from another machine: its
-    /// replies cross the same network.
-    remote_clients: HashMap<ClientId, bool, FastHash>,
+    /// The clients whose latest message came from another machine: their
+    /// replies cross the same network. Only these are kept (a function talks
+    /// to its own node on most messages, and a map that holds only the
+    /// exceptions stays small).
+    remote_clients: HashSet<ClientId, FastHash>,
 }
 
 impl NodeSends {
@@ -50,15 +52,19 @@ impl NodeSends {
             id,
             rng,
             links: Links::default(),
-            remote_clients: HashMap::default(),
+            remote_clients: HashSet::default(),
         }
     }
 
     pub fn remember(&mut self, client: ClientId, remote: bool) {
+        if !remote {
+            self.remote_clients.remove(&client);
+            return;
+        }
         if self.remote_clients.len() >= REMEMBERED_CLIENTS {
             self.remote_clients.clear();
         }
-        self.remote_clients.insert(client, remote);
+        self.remote_clients.insert(client);
     }
 
     /// Sends everything in `out`, as sent at `now`.
@@ -85,7 +91,7 @@ impl NodeSends {
                     net.to_node(at, n, self.id, msg);
                 }
                 Peer::Client(client) => {
-                    let remote = self.remote_clients.get(&client).copied().unwrap_or(false);
+                    let remote = self.remote_clients.contains(&client);
                     let class = LinkClass::to_client(remote);
                     let delay = link_delay(latency, faults, class, now, &mut self.rng);
                     let at = self.links.schedule(net.client_link(client), now, delay);

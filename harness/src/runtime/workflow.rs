@@ -122,8 +122,10 @@ struct Branch<C: ClientSession> {
 pub struct WorkflowRun<C: ClientSession> {
     /// The current attempt's session id (its first function's).
     pub id: ClientId,
-    original: WorkflowPlan,
-    plan: WorkflowPlan,
+    /// The first attempt's plan and the current one's; the same until a
+    /// retry, so one copy serves both.
+    original: Arc<WorkflowPlan>,
+    plan: Arc<WorkflowPlan>,
     stages: Vec<Range<usize>>,
     /// When the workflow was meant to start: latency, retries included, is
     /// measured from here.
@@ -160,11 +162,12 @@ impl<C: ClientSession> WorkflowRun<C> {
         max_retries: u32,
         history: bool,
     ) -> Self {
+        let plan = Arc::new(plan);
         let mut run = WorkflowRun {
             id: plan.index,
             stages: plan.stage_ranges(),
-            plan: plan.clone(),
-            original: plan,
+            original: Arc::clone(&plan),
+            plan,
             intended_start,
             attempt: 0,
             max_retries,
@@ -526,7 +529,7 @@ impl<C: ClientSession> WorkflowRun<C> {
     /// Sets the plan of the retry about to start (new values, new placement).
     pub fn restart_with(&mut self, plan: WorkflowPlan) {
         self.stages = plan.stage_ranges();
-        self.plan = plan;
+        self.plan = Arc::new(plan);
         self.enter_stage();
     }
 }
