@@ -3,9 +3,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::clock::VectorClock;
 use crate::fasthash::FastHash;
-use crate::version::{Key, NodeId, Register, Registers};
+use crate::version::{Key, Register, Registers};
 
 use super::meta::Meta;
 
@@ -48,16 +50,18 @@ impl ConsistentCache {
 #[derive(Default)]
 pub struct InconsistentCache {
     /// Per key, its held versions in arrival order. The lists stay short (a
-    /// key's versions leave together when a read needs a newer one), so a
-    /// scan of their inline head counters is cheaper than a second index.
-    versions: HashMap<Key, Vec<Held>, FastHash>,
+    /// key's versions leave together when a read needs a newer one), so the
+    /// first two sit in the map's entry, and a scan of their inline head
+    /// counters is cheaper than a second index.
+    versions: HashMap<Key, SmallVec<[Held; 2]>, FastHash>,
 }
 
 /// A held version and its clock's counter at its head, kept inline: a
 /// write's clock is its head's clock at the time, so comparing that one
 /// counter rules out most versions without reading the shared copy.
 struct Held {
-    head: NodeId,
+    /// The head's id; far fewer than 2^32 servers.
+    head: u32,
     at_head: u32,
     meta: Arc<Meta>,
 }
@@ -66,13 +70,13 @@ impl Held {
     /// Whether the held clock may be at or below `vc` (exact when false).
     fn may_be_leq(&self, vc: &VectorClock) -> bool {
         vc.counters()
-            .get(self.head)
+            .get(self.head as usize)
             .map_or(self.at_head == 0, |&c| self.at_head <= c)
     }
 
     /// Whether the held clock may equal `vc` (exact when false).
     fn may_equal(&self, vc: &VectorClock) -> bool {
-        vc.counters().get(self.head).copied().unwrap_or(0) == self.at_head
+        vc.counters().get(self.head as usize).copied().unwrap_or(0) == self.at_head
     }
 }
 
@@ -92,7 +96,7 @@ impl InconsistentCache {
             return;
         }
         held.push(Held {
-            head: meta.head,
+            head: meta.head as u32,
             at_head,
             meta,
         });
@@ -105,10 +109,15 @@ impl InconsistentCache {
         let Some(held) = self.versions.get_mut(&key) else {
             return Vec::new();
         };
-        let taken: Vec<Arc<Meta>> = held
-            .extract_if(.., |h| h.may_be_leq(need) && h.meta.version.vc.leq(need))
-            .map(|h| h.meta)
-            .collect();
+        let mut taken = Vec::new();
+        let mut i = 0;
+        while let Some(h) = held.get(i) {
+            if h.may_be_leq(need) && h.meta.version.vc.leq(need) {
+                taken.push(held.remove(i).meta);
+            } else {
+                i += 1;
+            }
+        }
         if held.is_empty() {
             self.versions.remove(&key);
         }
@@ -133,7 +142,7 @@ impl InconsistentCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::version::{Deps, Value, Version};
+    use crate::version::{Deps, NodeId, Value, Version};
 
     fn write(key: Key, head: NodeId, counters: &[u32]) -> Arc<Meta> {
         Arc::new(Meta {
