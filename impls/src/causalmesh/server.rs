@@ -14,6 +14,22 @@ use super::meta::Meta;
 use super::multiversion::Multiversion;
 use super::{Lap, Mode, Msg};
 
+/// Where a clock integration needs comes from: the caller, or a pulled
+/// version's dependency on the key.
+enum Source<'a> {
+    Given(&'a VectorClock),
+    DepOf(Arc<Meta>),
+}
+
+impl Source<'_> {
+    fn clock(&self, key: Key) -> Option<&VectorClock> {
+        match self {
+            Source::Given(vc) => Some(vc),
+            Source::DepOf(m) => m.deps.get(key),
+        }
+    }
+}
+
 pub struct CausalMeshServer {
     id: NodeId,
     servers: usize,
@@ -237,24 +253,26 @@ impl CausalMeshServer {
         let mut pending = needs.iter().rev();
         let mut deps_of_pulled: Vec<(Key, Arc<Meta>)> = Vec::new();
         let mut pulled: Vec<Arc<Meta>> = Vec::new();
-        let mut taken_at: Vec<(Key, VectorClock)> = Vec::new();
+        let mut taken_at: Vec<(Key, Source)> = Vec::new();
         loop {
-            let next = deps_of_pulled.pop();
-            let (key, need) = match &next {
-                Some((key, m)) => match m.deps.get(*key) {
-                    Some(need) => (*key, need),
-                    None => continue,
-                },
+            let (key, source) = match deps_of_pulled.pop() {
+                Some((key, m)) => (key, Source::DepOf(m)),
                 None => match pending.next() {
-                    Some(&(key, need)) => (key, need),
+                    Some(&(key, need)) => (key, Source::Given(need)),
                     None => break,
                 },
             };
-            if taken_at.iter().any(|(k, at)| *k == key && need.leq(at)) {
+            let Some(need) = source.clock(key) else {
+                continue;
+            };
+            let repeated = taken_at
+                .iter()
+                .any(|(k, at)| *k == key && at.clock(key).is_some_and(|c| need.leq(c)));
+            if repeated {
                 continue;
             }
             let versions = self.icache.take_at_or_below(key, need);
-            taken_at.push((key, need.clone()));
+            taken_at.push((key, source));
             for m in versions {
                 deps_of_pulled.extend(m.deps.iter().map(|(k, _)| (k, Arc::clone(&m))));
                 if let Some(history) = &mut self.versions {
