@@ -107,3 +107,66 @@ impl NodeSends {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::latency::Dist;
+
+    #[derive(Clone)]
+    struct Ping;
+
+    impl WireSize for Ping {
+        fn encoded_bytes(&self) -> usize {
+            1
+        }
+    }
+
+    /// When each reply reached its client.
+    #[derive(Default)]
+    struct Replies(Vec<(ClientId, Micros)>);
+
+    impl NodeNet<Ping> for Replies {
+        fn to_node(&mut self, _: Micros, _: NodeId, _: NodeId, _: Ping) {}
+
+        fn to_client(&mut self, at: Micros, client: ClientId, _: NodeId, _: Ping) {
+            self.0.push((client, at));
+        }
+
+        fn to_db(&mut self, _: Micros, _: NodeId, _: DbRequest) {}
+
+        fn client_link(&self, client: ClientId) -> usize {
+            10 + client as usize
+        }
+
+        fn db_link(&self) -> usize {
+            9
+        }
+
+        fn count(&mut self, _: Micros, _: usize) {}
+    }
+
+    #[test]
+    fn replies_cross_the_network_only_to_clients_whose_latest_message_did() {
+        let latency = LatencyProfile {
+            client_node: Dist::constant(5),
+            node_node: Dist::constant(100),
+            ..LatencyProfile::zero()
+        };
+        let mut sends = NodeSends::new(0, Xoshiro256PlusPlus::seed_from_u64(1));
+        let mut net = Replies::default();
+        let mut reply = |sends: &mut NodeSends, now: Micros, client: ClientId| {
+            let mut out = Outbox::default();
+            out.send(Peer::Client(client), Ping);
+            sends.flush(&latency, &Faults::default(), &mut net, now, &mut out);
+        };
+        sends.remember(1, true);
+        reply(&mut sends, 0, 1);
+        sends.remember(1, false);
+        reply(&mut sends, 1_000, 1);
+        reply(&mut sends, 2_000, 2);
+        assert_eq!(net.0, vec![(1, 100), (1, 1_005), (2, 2_005)]);
+    }
+}
