@@ -63,6 +63,9 @@ pub enum Msg {
         writes: Vec<Arc<Meta>>,
         head: NodeId,
         lap: Lap,
+        /// The writes' encoded size, summed once at the head: they do not
+        /// change on the ring, which is as long as the cluster.
+        bytes: usize,
     },
     /// CausalMesh-TCC: no kept version fits the transaction's snapshot.
     Abort,
@@ -88,9 +91,7 @@ impl WireSize for Msg {
                         + local.iter().map(Meta::encoded_bytes).sum::<usize>()
                 }
                 Msg::WriteReply { vc } => vc.encoded_bytes(),
-                Msg::Propagate { writes, .. } => {
-                    8 + writes.iter().map(|m| m.encoded_bytes()).sum::<usize>()
-                }
+                Msg::Propagate { bytes, .. } => 8 + bytes,
                 Msg::Abort => 0,
             }
     }

@@ -176,6 +176,7 @@ impl CausalMeshServer {
         out.send(
             Peer::Node(self.successor()),
             Msg::Propagate {
+                bytes: batch.iter().map(|m| m.encoded_bytes()).sum(),
                 writes: batch,
                 head: self.id,
                 lap: Lap::First,
@@ -191,6 +192,7 @@ impl CausalMeshServer {
         writes: Vec<Arc<Meta>>,
         head: NodeId,
         lap: Lap,
+        bytes: usize,
         out: &mut Outbox<Msg>,
     ) {
         let tail = self.is_tail_of(head);
@@ -200,8 +202,24 @@ impl CausalMeshServer {
             }
         }
         match (tail, lap) {
-            (false, lap) => self.forward(writes, head, lap, out),
-            (true, Lap::First) => self.forward(writes, head, Lap::Second, out),
+            (false, lap) => self.forward(
+                Msg::Propagate {
+                    writes,
+                    head,
+                    lap,
+                    bytes,
+                },
+                out,
+            ),
+            (true, Lap::First) => self.forward(
+                Msg::Propagate {
+                    writes,
+                    head,
+                    lap: Lap::Second,
+                    bytes,
+                },
+                out,
+            ),
             (true, Lap::Second) => {
                 // Integrating the writes' own clocks pulls them out of the
                 // I-cache together with their dependencies.
@@ -216,11 +234,8 @@ impl CausalMeshServer {
         }
     }
 
-    fn forward(&self, writes: Vec<Arc<Meta>>, head: NodeId, lap: Lap, out: &mut Outbox<Msg>) {
-        out.send(
-            Peer::Node(self.successor()),
-            Msg::Propagate { writes, head, lap },
-        );
+    fn forward(&self, msg: Msg, out: &mut Outbox<Msg>) {
+        out.send(Peer::Node(self.successor()), msg);
     }
 
     /// Adds a version to the I-cache unless the C-cache already reflects it:
@@ -343,7 +358,12 @@ impl ServerNode for CausalMeshServer {
                 let vc = self.client_write(writes, deps, local, out);
                 out.send(from, Msg::WriteReply { vc });
             }
-            Msg::Propagate { writes, head, lap } => self.propagate(writes, head, lap, out),
+            Msg::Propagate {
+                writes,
+                head,
+                lap,
+                bytes,
+            } => self.propagate(writes, head, lap, bytes, out),
             // Replies travel to clients only; a misrouted one carries nothing to do.
             Msg::ReadReply { .. } | Msg::WriteReply { .. } | Msg::Abort => {}
         }
