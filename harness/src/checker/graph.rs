@@ -277,9 +277,18 @@ impl<'h> Graph<'h> {
         &self.reads[self.read_range(n)]
     }
 
-    pub fn writes_of(&self, n: u32) -> &[WriteItem] {
+    /// Indices of `n`'s write items among all of the graph's.
+    pub fn write_range(&self, n: u32) -> Range<usize> {
         let w = &self.nodes[n as usize].writes;
-        &self.writes[w.start as usize..w.end as usize]
+        w.start as usize..w.end as usize
+    }
+
+    pub fn write_items(&self) -> usize {
+        self.writes.len()
+    }
+
+    pub fn writes_of(&self, n: u32) -> &[WriteItem] {
+        &self.writes[self.write_range(n)]
     }
 
     /// `n`'s write of the key with dense index `k`.
