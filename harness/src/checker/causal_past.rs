@@ -29,7 +29,7 @@ pub(crate) const SCAN_BELOW_WRITES: usize = 64;
 /// Bits are numbered in blocks of this many, key by key within a block:
 /// the bits that change together stay close, and a key's bits in a block are
 /// one range.
-const BLOCK_BITS: usize = 4096;
+pub(crate) const BLOCK_BITS: usize = 4096;
 
 /// The bit of a write item that no check asks about.
 const UNTRACKED: u32 = u32::MAX;
@@ -59,8 +59,14 @@ pub(crate) struct Pasts<'g> {
 impl<'g> Pasts<'g> {
     /// Pasts for the nodes of `order`, a topological order of PO ∪ RF that
     /// they will be entered in; keys with at least `scan_below_writes`
-    /// asked-about writes are compared word by word.
-    pub fn new(g: &'g Graph<'g>, order: &[u32], scan_below_writes: usize) -> Pasts<'g> {
+    /// asked-about writes are compared word by word; bits are numbered in
+    /// blocks of `block_bits` (at least one).
+    pub fn new(
+        g: &'g Graph<'g>,
+        order: &[u32],
+        scan_below_writes: usize,
+        block_bits: usize,
+    ) -> Pasts<'g> {
         let mut read = vec![false; g.nodes.len()];
         for r in &g.reads {
             if let Src::Node(w) = r.src {
@@ -87,7 +93,7 @@ impl<'g> Pasts<'g> {
         let mut writer = Vec::with_capacity(items.len());
         let mut spans: Vec<Vec<Range<u32>>> = vec![Vec::new(); g.keys];
         let mut writes = vec![0usize; g.keys];
-        for block in items.chunks_mut(BLOCK_BITS) {
+        for block in items.chunks_mut(block_bits.max(1)) {
             block.sort_by_key(|&(k, _, _)| k);
             for &(k, n, item) in block.iter() {
                 let i = writer.len() as u32;

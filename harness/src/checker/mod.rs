@@ -127,6 +127,12 @@ pub fn check(history: &[Record]) -> Report {
 /// `scan_below_writes` times (the tests check both ways of finding
 /// maximal writes against the oracle).
 fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
+    check_tuned(history, scan_below_writes, causal_past::BLOCK_BITS)
+}
+
+/// [`check_with`], numbering bits in blocks of `block_bits` (the tests use
+/// tiny blocks so that small histories span many).
+fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
     let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
@@ -155,7 +161,7 @@ fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
         report_cycles(&g, &[&co], &rest, Anomaly::CyclicCO, &mut found);
     }
 
-    let mut pasts = Pasts::new(&g, &order, scan_below_writes);
+    let mut pasts = Pasts::new(&g, &order, scan_below_writes, block_bits);
     let mut conflicts = Vec::new();
     let mut maximal = Vec::new();
     for &v in &order {
