@@ -5,17 +5,18 @@
 //! those of the writes it reads), joined chunk by chunk.
 //!
 //! Bits belong to write items, not nodes (a transaction writing two keys has
-//! one bit per key), and are numbered key by key, each key's in processing
-//! order: the writes of one key in a past are one contiguous range of bits,
-//! latest last. The read patterns need the writes of the read's key in a
+//! one bit per key), and are numbered in processing order a block of
+//! [`BLOCK_BITS`] at a time, key by key within a block: the writes of one key
+//! are one range of bits per block, in processing order. The read patterns
+//! need the writes of the read's key in a
 //! past that are not CO-below (or equal to) the write it returned, w1: those
 //! are the writes that could be CO-after w1 and the sources of CF edges.
-//! They are the bits of the key's range set in the reader's past and clear
+//! They are the bits of the key's ranges set in the reader's past and clear
 //! in w1's, found in one of two ways that give the same writes:
-//! - testing each bit of the range (a key with fewer than
+//! - testing each bit of the ranges (a key with fewer than
 //!   [`SCAN_BELOW_WRITES`] asked-about writes);
-//! - comparing the two sets word by word over the range, skipping chunks the
-//!   two share, which costs one word operation per 64 writes of the key.
+//! - comparing the two sets word by word over the ranges, skipping chunks
+//!   the two share: one word operation per 64 writes of the key.
 
 use std::ops::Range;
 
