@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use serde::{Deserialize, Serialize};
@@ -67,8 +68,13 @@ impl std::fmt::Debug for Value {
 
 /// Dependencies: "I depend on the version of key k identified by this clock,
 /// or a later one" (reference §3).
+///
+/// Shared copy-on-write: a version's deps travel unchanged to every cache
+/// (HydroCache notifies all of them) and are copied into unmerged stores and
+/// closures, so a clone only counts a reference; the map is copied when a
+/// shared set actually changes.
 #[derive(Clone, PartialEq, Eq, Default, Debug, Serialize, Deserialize)]
-pub struct Deps(BTreeMap<Key, VectorClock>);
+pub struct Deps(Arc<BTreeMap<Key, VectorClock>>);
 
 impl Deps {
     pub fn new() -> Deps {
@@ -77,7 +83,10 @@ impl Deps {
 
     /// Joins `vc` into the dependency on `key`.
     pub fn add(&mut self, key: Key, vc: &VectorClock) {
-        self.0
+        if self.0.get(&key).is_some_and(|d| vc.leq(d)) {
+            return;
+        }
+        Arc::make_mut(&mut self.0)
             .entry(key)
             .and_modify(|d| d.merge(vc))
             .or_insert_with(|| vc.clone());
@@ -85,7 +94,11 @@ impl Deps {
 
     /// Key-wise join.
     pub fn merge(&mut self, other: &Deps) {
-        for (k, vc) in &other.0 {
+        if self.0.is_empty() || Arc::ptr_eq(&self.0, &other.0) {
+            self.0 = Arc::clone(&other.0);
+            return;
+        }
+        for (k, vc) in other.0.iter() {
             self.add(*k, vc);
         }
     }
