@@ -89,21 +89,23 @@
 //! which makes clocks O(n) long.
 //!
 //! Measured (`CHECKER_OPS=N cargo bench -p harness --bench checker`, the
-//! previous and this code alternately in one session, best of three, on the
-//! shared 2-core machine at load 4 to 5; peak RSS by `/usr/bin/time`):
+//! previous and this code alternately, three rounds in one session on the
+//! shared 2-core machine at load 5 to 6.5; peak RSS by `/usr/bin/time`):
 //!
-//! | operations | previous (all followed writes, one difference per read) | now |
+//! | operations | previous (bits for all followed writes, one set difference per read) | now |
 //! |---|---|---|
-//! | 10^4 | 5.2–13 ms, 9 MB | 5.3 ms, 9 MB |
-//! | 10^5 | 0.11–0.18 s, 39 MB | 0.084–0.14 s, 39 MB |
-//! | 3·10^5 | 0.60–1.0 s, 135 MB | 0.43–0.77 s, 130 MB |
-//! | 10^6 | 5.1–6.8 s, 634 MB | 2.8–4.7 s, 612 MB |
+//! | 10^4 | 5.4–6.1 ms, 9 MB | 5.7 ms, 9 MB |
+//! | 10^5 | 0.17–0.21 s, 39 MB | 0.19–0.22 s, 39 MB |
+//! | 3·10^5 | 0.97–1.08 s, 135 MB | 0.79–0.84 s, 130 MB |
+//! | 10^6 | 6.5–7.1 s, 635 MB | 4.4–4.8 s, 612 MB |
 //!
-//! Still not linear: the time per operation grows about 5-fold from 10^4 to
-//! 10^6 operations, and the unions are what grows. The pasts of these
-//! histories are not nested: whether an old write is in a past depends on
-//! which chains of reads reached it, and a union brings the reader the old
-//! writes the writer's chains reached and the reader's did not. Counted on
+//! (At a lower load earlier in that session, single runs: previous 5.1 s,
+//! now 2.8 s for 10^6.) Still not linear: the time per operation grows
+//! about 8-fold from 10^4 to 10^6 operations (12-fold before), and the
+//! unions are what grows. The pasts of these histories are not nested:
+//! whether an old write is in a past depends on which chains of reads
+//! reached it, and a union brings the reader the old writes the writer's
+//! chains reached and the reader's did not. Counted on
 //! the previous code, a union added about 800 bits at 10^5 operations and
 //! 6,300 at 10^6 (71% of them more than 16,000 writes old); any exact
 //! representation of the pasts has to record those bits.
