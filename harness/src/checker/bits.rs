@@ -5,8 +5,9 @@
 //! chunk, so a set that merely catches up with another shares its chunks.
 //!
 //! The checker keeps one set per causal past, over the writes a check may
-//! ask about, numbered key by key, so that one key's writes are a range that
-//! [`Bits::difference_rev`] walks a word at a time.
+//! ask about, numbered key by key within blocks of processing order, so that
+//! one key's writes in a block are a range that [`Bits::difference_rev`]
+//! walks a word at a time.
 
 use std::ops::Range;
 use std::rc::Rc;

@@ -8,9 +8,9 @@
 //! one bit per key), and are numbered in processing order a block of
 //! [`BLOCK_BITS`] at a time, key by key within a block: the writes of one key
 //! are one range of bits per block, in processing order. The read patterns
-//! need the writes of the read's key in a
-//! past that are not CO-below (or equal to) the write it returned, w1: those
-//! are the writes that could be CO-after w1 and the sources of CF edges.
+//! need the writes of the read's key in a past that are not CO-below (or
+//! equal to) the write it returned, w1: those are the writes that could be
+//! CO-after w1 and the sources of CF edges.
 //! They are the bits of the key's ranges set in the reader's past and clear
 //! in w1's, found in one of two ways that give the same writes:
 //! - testing each bit of the ranges (a key with fewer than
