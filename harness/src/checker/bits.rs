@@ -4,10 +4,12 @@
 //! differ. A union whose result equals the other side's chunk takes that
 //! chunk, so a set that merely catches up with another shares its chunks.
 //!
-//! The checker keeps one set per causal past, over the writes that some
-//! operation reads or follows in its session, numbered in the processing
-//! order, so the chunks that change most are the last few.
+//! The checker keeps one set per causal past, over the writes a check may
+//! ask about, numbered key by key within blocks of processing order, so that
+//! one key's writes in a block are a range that [`Bits::difference_rev`]
+//! walks a word at a time.
 
+use std::ops::Range;
 use std::rc::Rc;
 
 const WORDS: usize = 16;
@@ -100,36 +102,57 @@ impl Bits {
         }
     }
 
-    /// Calls `f` with each element of `self` not in `other`, in increasing
-    /// order, unless there are more than `limit` of them: then it stops
-    /// early and returns false.
-    pub fn difference(&self, other: &Bits, limit: usize, mut f: impl FnMut(u32)) -> bool {
-        if Rc::ptr_eq(&self.chunks, &other.chunks) {
-            return true;
+    /// Calls `f` with each element of `self` in `range` and not in `other`
+    /// (none if `other` is `None`), in decreasing order, until it returns
+    /// false. Walks the range a word at a time and skips the chunks the two
+    /// share.
+    pub fn difference_rev(
+        &self,
+        other: Option<&Bits>,
+        range: Range<u32>,
+        mut f: impl FnMut(u32) -> bool,
+    ) {
+        if range.is_empty() || other.is_some_and(|o| Rc::ptr_eq(&self.chunks, &o.chunks)) {
+            return;
         }
-        let mut count = 0;
-        for c in 0..self.chunks.len() {
-            let Some((t, mine)) = Bits::changed(other, self, c) else {
+        let (first, last) = (range.start as usize, range.end as usize - 1);
+        for c in (first / CHUNK_BITS..=last / CHUNK_BITS).rev() {
+            let Some(mine) = self.chunks.get(c).and_then(Option::as_deref) else {
                 continue;
             };
-            for (w, (a, b)) in mine.iter().zip(t.iter()).enumerate() {
-                let mut only = a & !b;
-                count += only.count_ones() as usize;
-                if count > limit {
-                    return false;
+            let theirs = match other.and_then(|o| o.chunks.get(c)).and_then(Option::as_ref) {
+                Some(t) if std::ptr::eq(&**t, mine) => continue,
+                Some(t) => &**t,
+                None => &ZERO,
+            };
+            let base = c * CHUNK_BITS;
+            let words = first.max(base) - base..=last.min(base + CHUNK_BITS - 1) - base;
+            for w in (words.start() / 64..=words.end() / 64).rev() {
+                let mut only = mine[w] & !theirs[w];
+                let (lo, hi) = (w * 64, w * 64 + 63);
+                if *words.start() > lo {
+                    only &= !0 << (words.start() - lo);
+                }
+                if *words.end() < hi {
+                    only &= !0 >> (hi - words.end());
                 }
                 while only != 0 {
-                    f((c * CHUNK_BITS + w * 64) as u32 + only.trailing_zeros());
-                    only &= only - 1;
+                    let top = 63 - only.leading_zeros();
+                    if !f((base + w * 64) as u32 + top) {
+                        return;
+                    }
+                    only &= !(1 << top);
                 }
             }
         }
-        true
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use rand::{RngExt, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
     use super::*;
 
     #[test]
@@ -152,13 +175,25 @@ mod tests {
         assert!(!a.contains(72));
 
         let mut only = Vec::new();
-        assert!(a.difference(&b, 10, |i| only.push(i)));
-        assert_eq!(only, [0, CHUNK_BITS as u32 + 1]);
-        assert!(
-            !a.difference(&b, 1, |_| {}),
-            "two elements are over the limit"
-        );
-        assert!(b.difference(&a, 0, |_| panic!("b is a subset of a")));
+        let all = 0..domain as u32;
+        a.difference_rev(Some(&b), all.clone(), |i| {
+            only.push(i);
+            true
+        });
+        assert_eq!(only, [CHUNK_BITS as u32 + 1, 0]);
+        only.clear();
+        a.difference_rev(None, 1..72, |i| {
+            only.push(i);
+            true
+        });
+        assert_eq!(only, [71, 70], "the range's ends cut words");
+        only.clear();
+        a.difference_rev(None, all.clone(), |i| {
+            only.push(i);
+            false
+        });
+        assert_eq!(only, [domain as u32 - 1], "stops when told");
+        b.difference_rev(Some(&a), all, |_| panic!("b is a subset of a"));
 
         // A superset's chunk is taken over by pointer.
         let mut c = Bits::new(domain);
@@ -168,5 +203,36 @@ mod tests {
             c.chunks[0].as_ref().unwrap(),
             a.chunks[0].as_ref().unwrap()
         ));
+    }
+
+    #[test]
+    fn difference_rev_matches_a_naive_walk() {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(4);
+        let domain = 3 * CHUNK_BITS + 77;
+        for _ in 0..200 {
+            let mut a = Bits::new(domain);
+            let mut b = Bits::new(domain);
+            for _ in 0..rng.random_range(0..300) {
+                a.insert(rng.random_range(0..domain as u32));
+                b.insert(rng.random_range(0..domain as u32));
+            }
+            if rng.random_bool(0.3) {
+                b.union_with(&a);
+                b.insert(rng.random_range(0..domain as u32));
+            }
+            let lo = rng.random_range(0..domain as u32);
+            let hi = rng.random_range(lo..=domain as u32);
+            let other = rng.random_bool(0.8).then_some(&b);
+            let mut got = Vec::new();
+            a.difference_rev(other, lo..hi, |i| {
+                got.push(i);
+                true
+            });
+            let expected: Vec<u32> = (lo..hi)
+                .rev()
+                .filter(|&i| a.contains(i) && !other.is_some_and(|o| o.contains(i)))
+                .collect();
+            assert_eq!(got, expected, "{lo}..{hi}");
+        }
     }
 }

@@ -83,14 +83,6 @@ fn malformed(r: &Record, note: String) -> Violation {
     }
 }
 
-fn writes_of<'a>(op: &Op<'a>) -> Vec<(u64, u64)> {
-    match *op {
-        Op::Write { key, value } => vec![(key, value)],
-        Op::Txn { writes, .. } => writes.to_vec(),
-        Op::Read { .. } => Vec::new(),
-    }
-}
-
 impl<'h> Graph<'h> {
     /// Builds the graph and reports malformed records and reads with no
     /// committed write.
@@ -103,7 +95,10 @@ impl<'h> Graph<'h> {
                 Err(e) => found.push(malformed(r, e.to_string())),
             }
         }
-        ops.sort_by_key(|&(i, _)| (records[i as usize].session, records[i as usize].seq));
+        // Ties keep record order, which decides the copy a repeated seq keeps.
+        ops.sort_unstable_by_key(|&(i, _)| {
+            (records[i as usize].session, records[i as usize].seq, i)
+        });
         let session_count = {
             let mut ids: Vec<u64> = records.iter().map(|r| r.session).collect();
             ids.sort_unstable();
@@ -112,7 +107,7 @@ impl<'h> Graph<'h> {
         };
 
         // Differentiated histories (§2.1): each (key, value) written once.
-        let mut written: HashMap<(u64, u64), u32> = HashMap::new();
+        let mut written: HashMap<(u64, u64), u32> = HashMap::with_capacity(records.len());
         let mut kept: Vec<(u32, Op<'h>)> = Vec::with_capacity(ops.len());
         for (k, &(i, o)) in ops.iter().enumerate() {
             let r = &records[i as usize];
@@ -126,7 +121,15 @@ impl<'h> Graph<'h> {
                 ));
                 continue;
             }
-            let ws = writes_of(&o);
+            let single;
+            let ws: &[(u64, u64)] = match o {
+                Op::Write { key, value } => {
+                    single = [(key, value)];
+                    &single
+                }
+                Op::Txn { writes, .. } => writes,
+                Op::Read { .. } => &[],
+            };
             if let Some(&(key, value)) = ws.iter().find(|kv| written.contains_key(kv)) {
                 found.push(malformed(
                     r,
@@ -134,7 +137,7 @@ impl<'h> Graph<'h> {
                 ));
                 continue;
             }
-            written.extend(ws.into_iter().map(|kv| (kv, i)));
+            written.extend(ws.iter().map(|&kv| (kv, i)));
             kept.push((i, o));
         }
 
@@ -277,9 +280,18 @@ impl<'h> Graph<'h> {
         &self.reads[self.read_range(n)]
     }
 
-    pub fn writes_of(&self, n: u32) -> &[WriteItem] {
+    /// Indices of `n`'s write items among all of the graph's.
+    pub fn write_range(&self, n: u32) -> Range<usize> {
         let w = &self.nodes[n as usize].writes;
-        &self.writes[w.start as usize..w.end as usize]
+        w.start as usize..w.end as usize
+    }
+
+    pub fn write_items(&self) -> usize {
+        self.writes.len()
+    }
+
+    pub fn writes_of(&self, n: u32) -> &[WriteItem] {
+        &self.writes[self.write_range(n)]
     }
 
     /// `n`'s write of the key with dense index `k`.

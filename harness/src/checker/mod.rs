@@ -46,19 +46,25 @@
 //! 1. Build the graph; order it topologically by Kahn's algorithm, earliest
 //!    `start_us` first. What it cannot order holds the CO cycles (Tarjan's
 //!    SCCs over the rest).
-//! 2. Only a write that some operation reads or follows in its session can
-//!    be CO-before anything: these *tracked* writes are numbered in that
-//!    order. In the order, each node's causal past is the set of tracked
-//!    writes in it (`causal_past`), a persistent bit set (`bits`) that is the
-//!    union of its predecessors' sets; CO between a write and a processed
-//!    write is one bit test in the latter's set.
+//! 2. Checking a read r of x that returned w1 only ever asks whether writes
+//!    of x processed before r are in a causal past: those other than w1,
+//!    and w1 itself when another write of x lies between it and r. The
+//!    write items that some read asks about in this way get a bit; a write
+//!    of x that every later read of x returns, with no later write of x,
+//!    gets none (`causal_past::asked_about`). Bits are numbered in
+//!    processing order a block of 4096 at a time, key by key within a
+//!    block, so one key's bits in a block are one range. In the order, each
+//!    node's causal past is the set of bits in it (`causal_past`), a
+//!    persistent bit set (`bits`) that is the union of its predecessors'
+//!    sets; CO between an asked-about write and a processed write is one
+//!    bit test in the latter's set.
 //! 3. A read r of x returning w1 is anomalous iff some maximal write of x in
 //!    r's strict past, among those that are neither w1 nor CO-before it, is
 //!    CO-after w1 (for the initial value: iff the past holds a write of x).
-//!    Those writes are the tracked writes of x in the set difference of r's
-//!    past and w1's inclusive past: for a key written often, enumerated from
-//!    the two bit sets; for a rarer key (or a larger difference), by testing
-//!    each of its writes.
+//!    Those writes are the bits of x's ranges set in r's past and clear in
+//!    w1's inclusive past, latest first: tested bit by bit for a key with
+//!    fewer than 64 asked-about writes, compared a word at a time (skipping
+//!    chunks the two sets share) for the others.
 //! 4. Non-anomalous reads add CF edges from those maximal writes (enough:
 //!    any other write of x CO-before the read lies CO-below w1 or one of
 //!    them); Kahn's algorithm over PO ∪ RF ∪ CF finds CyclicCF.
@@ -67,37 +73,53 @@
 //! those CO-after w1.
 //!
 //! # Complexity
-//! n operations, e reads, T tracked writes, k = T / 1024 chunks of a set.
-//! Graph building, Kahn and Tarjan are O((n + e) log n). A union costs one
-//! pointer comparison per chunk and 16 word operations per chunk whose
-//! pointers differ, so O(k) per read of another session's write (none when
-//! the write is already in the past); a read of a key with fewer than 128
-//! writes tests at most 128 bits, one of a frequent key enumerates the
-//! writes the reader saw and w1 did not (about the operations concurrent
-//! with the read: 4.7 per read on the bench's million operations). Memory:
-//! one set per tracked write (k pointers plus the chunks it changed).
+//! n operations, e reads, T bits, k = T / 1024 chunks of a set. Graph
+//! building, Kahn and Tarjan are O((n + e) log n). A union costs one pointer
+//! comparison per chunk and 16 word operations per chunk whose pointers
+//! differ, so O(k) per read of a write not yet in the reader's past. A read
+//! of x costs one bit test per asked-about write of x (rare keys) or one
+//! word operation per 64 of them plus one per block (frequent keys): the
+//! word walk replaced an enumeration of the whole set difference, whose
+//! size grows with the history. Memory: one set per write that something
+//! reads or follows (k pointers plus the chunks it changed).
 //! Dense vector clocks over a chain decomposition were considered and
 //! rejected: every write that no operation follows is a maximal element,
 //! so any chain decomposition has at least that many chains (a greedy one
 //! made 2,624 chains out of 12,989 tracked writes at 10^5 operations),
 //! which makes clocks O(n) long.
 //!
-//! Measured (`CHECKER_OPS=N cargo bench -p harness --bench checker`, peak
-//! RSS by `/usr/bin/time -v`; the old and the new code alternately, in two
-//! rounds in one session on the shared 2-core machine at load 4 to 7):
+//! Measured (`CHECKER_OPS=N cargo bench -p harness --bench checker`, the
+//! previous and this code alternately, three rounds in one session on the
+//! shared 2-core machine at load 5 to 6.5; peak RSS by `/usr/bin/time`):
 //!
-//! | operations | before (walks over persistent maps) | now |
+//! | operations | previous (bits for all followed writes, one set difference per read) | now |
 //! |---|---|---|
-//! | 10^4 | 41–47 ms, 10 MB | 6.3–10 ms, 9 MB |
-//! | 10^5 | 0.83–0.85 s, 137 MB | 0.22–0.35 s, 39 MB |
-//! | 10^6 | 28–29 s, 2.1 GB | 8.3–10 s, 634 MB |
+//! | 10^4 | 5.4–6.1 ms, 9 MB | 5.7 ms, 9 MB |
+//! | 10^5 | 0.17–0.21 s, 39 MB | 0.19–0.22 s, 39 MB |
+//! | 3·10^5 | 0.97–1.08 s, 135 MB | 0.79–0.84 s, 130 MB |
+//! | 10^6 | 6.5–7.1 s, 635 MB | 4.4–4.8 s, 612 MB |
 //!
-//! Still not linear: the pasts of these histories differ all over their old
-//! parts (a write followed by few operations stays in few pasts), so a union
-//! compares about 1, 6 and 63 chunks at 10^4, 10^5 and 10^6 operations (of
-//! 1, 13 and 152), and k grows with n. The cost per operation is thus O(k)
-//! with a small constant rather than O(1); a structure whose unions skip
-//! unchanged old parts without comparing them is the next step.
+//! (At a lower load earlier in that session, single runs: previous 5.1 s,
+//! now 2.8 s for 10^6.) Still not linear: the time per operation grows
+//! about 8-fold from 10^4 to 10^6 operations (12-fold before), and the
+//! unions are what grows. The pasts of these histories are not nested:
+//! whether an old write is in a past depends on which chains of reads
+//! reached it, and a union brings the reader the old writes the writer's
+//! chains reached and the reader's did not. Counted on
+//! the previous code, a union added about 800 bits at 10^5 operations and
+//! 6,300 at 10^6 (71% of them more than 16,000 writes old); any exact
+//! representation of the pasts has to record those bits.
+//! Measured and set aside: a trie over the chunks (at 10^6 operations a
+//! union meets 59 chunks of 152 whose contents differ, spread over the
+//! whole set, so a trie would still descend to most of them), chunks of
+//! 512 or 2048 bits (slower at 10^6), and memoising unions of chunk pairs
+//! (58% of the pairs at 3·10^5 operations were new). Bits for every
+//! followed write, not only asked-about ones, made 10^6 operations 5 to 25%
+//! slower (the rule drops 8% of the bits: 143,081 instead of 154,835 at
+//! 10^6). What would bound the unions is retiring the bits no later check
+//! can ask about; most old bits stay askable because a later write of their
+//! key may not have seen them (they are sources of CF edges), so that needs
+//! a sharper rule than `asked_about`'s.
 
 mod bits;
 mod causal_past;
@@ -127,6 +149,12 @@ pub fn check(history: &[Record]) -> Report {
 /// `scan_below_writes` times (the tests check both ways of finding
 /// maximal writes against the oracle).
 fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
+    check_tuned(history, scan_below_writes, causal_past::BLOCK_BITS)
+}
+
+/// [`check_with`], numbering bits in blocks of `block_bits` (the tests use
+/// tiny blocks so that small histories span many).
+fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
     let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
@@ -155,7 +183,7 @@ fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
         report_cycles(&g, &[&co], &rest, Anomaly::CyclicCO, &mut found);
     }
 
-    let mut pasts = Pasts::new(&g, &order, scan_below_writes);
+    let mut pasts = Pasts::new(&g, &order, scan_below_writes, block_bits);
     let mut conflicts = Vec::new();
     let mut maximal = Vec::new();
     for &v in &order {

@@ -14,10 +14,13 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::oracle::{Counts, oracle};
 use super::{read, txn, write};
 use crate::checker::history::Record;
-use crate::checker::{Anomaly, Guarantee, check, check_with};
+use crate::checker::{Anomaly, Guarantee, check, check_tuned, check_with};
 
 fn counts(history: &[Record], scan_below_writes: usize) -> Counts {
-    let report = check_with(history, scan_below_writes);
+    counts_of(&check_with(history, scan_below_writes))
+}
+
+fn counts_of(report: &crate::checker::Report) -> Counts {
     let mut kinds: BTreeMap<Anomaly, usize> = BTreeMap::new();
     let mut guarantees: BTreeMap<Guarantee, usize> = BTreeMap::new();
     for v in &report.violations {
@@ -201,8 +204,31 @@ fn agree(history: &[Record]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Bits numbered in blocks of 1 to 3, so that each key's writes are cut
+/// into many ranges (the default block outgrows these histories).
+fn agree_in_blocks(history: &[Record], seed: u64) -> Result<(), TestCaseError> {
+    let expected = oracle(history);
+    let block_bits = 1 + (seed % 3) as usize;
+    for scan_below_writes in [0, usize::MAX] {
+        let report = check_tuned(history, scan_below_writes, block_bits);
+        prop_assert_eq!(
+            counts_of(&report),
+            expected.clone(),
+            "blocks of {}",
+            block_bits
+        );
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn checker_agrees_with_oracle_in_small_blocks(seed: u64) {
+        agree_in_blocks(&arbitrary(seed), seed)?;
+        agree_in_blocks(&execution(seed, 0.15), seed)?;
+    }
 
     #[test]
     fn checker_agrees_with_oracle_on_arbitrary_reads(seed: u64) {
