@@ -150,11 +150,11 @@ pub fn check(
 /// version no function read that depends on newer data than R, and reading
 /// it would break the workflow's snapshot.
 pub fn fits(read: &Deps, key: Key, version: &KeyVersion) -> bool {
-    version
-        .deps
-        .iter()
-        .filter(|(d, _)| *d != key)
-        .all(|(d, need)| read.get(d).is_none_or(|r| need.leq(r)))
+    // Walked from R's side, the smaller one (a hot key's deps can hold
+    // thousands of keys).
+    read.iter()
+        .filter(|&(d, _)| d != key)
+        .all(|(d, r)| version.deps.get(d).is_none_or(|need| need.leq(r)))
 }
 
 struct Check<'a> {

@@ -2,7 +2,7 @@
 //! (§1.3), pinned snapshots (§1.4), the conservative and optimistic
 //! preparations (§1.5, §1.6; causalmesh.md §13), reads and writes.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::marker::PhantomData;
 
 use crate::clock::VectorClock;
@@ -80,7 +80,9 @@ pub struct HydroServer<F> {
     servers: usize,
     variant: Variant,
     resolver: Resolver,
-    snapshots: HashMap<(ClientId, Holder), Snapshot>,
+    /// Ordered so that a workflow's clean-up removes its range, not a scan
+    /// of every workflow in flight.
+    snapshots: BTreeMap<(ClientId, Holder), Snapshot>,
     pending: HashMap<ClientId, Pending>,
     db: DbRequests<DbPurpose>,
     /// What a key never written holds.
@@ -107,7 +109,7 @@ impl<F: Flavor> HydroServer<F> {
                 CausalCut::preloaded(cluster.servers, cluster.keys, cluster.value_size),
                 cluster.options.hydrocache_keep_deps,
             ),
-            snapshots: HashMap::new(),
+            snapshots: BTreeMap::new(),
             pending: HashMap::new(),
             db: DbRequests::default(),
             initial: Register::initial(cluster.servers, cluster.value_size),
@@ -500,7 +502,14 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 }
             }
             Msg::CleanUp { workflow } => {
-                self.snapshots.retain(|(w, _), _| *w != workflow);
+                let held: Vec<(ClientId, Holder)> = self
+                    .snapshots
+                    .range((workflow, Holder::Function(0))..=(workflow, Holder::Node))
+                    .map(|(k, _)| *k)
+                    .collect();
+                for k in held {
+                    self.snapshots.remove(&k);
+                }
                 self.pending.remove(&workflow);
                 self.parked.retain(|p| p.pin.workflow() != workflow);
             }

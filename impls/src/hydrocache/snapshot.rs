@@ -47,12 +47,14 @@ impl Snapshot {
                 continue;
             }
             let version = cut.version(key);
+            // From the read set's side: a hot key's deps grow to thousands
+            // of keys under contention (see `lattice::merge_parts`), the read set
+            // has a handful.
             todo.extend(
-                version
-                    .deps
+                full_read_set
                     .iter()
-                    .map(|(d, _)| d)
-                    .filter(|d| full_read_set.binary_search(d).is_ok() && !pinned.contains_key(d)),
+                    .copied()
+                    .filter(|&d| version.deps.get(d).is_some() && !pinned.contains_key(&d)),
             );
             pinned.insert(key, version);
         }
@@ -77,7 +79,12 @@ impl Snapshot {
                 continue;
             };
             if chain.insert(key, version).is_none() {
-                todo.extend(version.deps.iter().map(|(d, _)| d));
+                todo.extend(
+                    self.pinned
+                        .keys()
+                        .copied()
+                        .filter(|&d| version.deps.get(d).is_some()),
+                );
             }
         }
         chain
