@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -72,9 +73,26 @@ impl std::fmt::Debug for Value {
 /// Shared copy-on-write: a version's deps travel unchanged to every cache
 /// (HydroCache notifies all of them) and are copied into unmerged stores and
 /// closures, so a clone only counts a reference; the map is copied when a
-/// shared set actually changes.
+/// shared set actually changes. The wire size is kept as entries change:
+/// every message is sized, and a hot HydroCache key's deps hold thousands of
+/// entries (see `hydrocache::lattice::merge_parts`).
 #[derive(Clone, PartialEq, Eq, Default, Debug, Serialize, Deserialize)]
-pub struct Deps(Arc<BTreeMap<Key, VectorClock>>);
+#[serde(
+    from = "BTreeMap<Key, VectorClock>",
+    into = "BTreeMap<Key, VectorClock>"
+)]
+pub struct Deps(Arc<DepsMap>);
+
+#[derive(Clone, PartialEq, Eq, Default, Debug)]
+struct DepsMap {
+    clocks: BTreeMap<Key, VectorClock>,
+    /// `Deps::encoded_bytes` of `clocks`.
+    bytes: usize,
+}
+
+fn entry_bytes(vc: &VectorClock) -> usize {
+    8 + vc.encoded_bytes()
+}
 
 impl Deps {
     pub fn new() -> Deps {
@@ -83,52 +101,74 @@ impl Deps {
 
     /// Joins `vc` into the dependency on `key`.
     pub fn add(&mut self, key: Key, vc: &VectorClock) {
-        if self.0.get(&key).is_some_and(|d| vc.leq(d)) {
+        if self.0.clocks.get(&key).is_some_and(|d| vc.leq(d)) {
             return;
         }
-        Arc::make_mut(&mut self.0)
-            .entry(key)
-            .and_modify(|d| d.merge(vc))
-            .or_insert_with(|| vc.clone());
+        let DepsMap { clocks, bytes } = Arc::make_mut(&mut self.0);
+        match clocks.entry(key) {
+            Entry::Occupied(mut held) => {
+                *bytes -= entry_bytes(held.get());
+                held.get_mut().merge(vc);
+                *bytes += entry_bytes(held.get());
+            }
+            Entry::Vacant(slot) => {
+                *bytes += entry_bytes(vc);
+                slot.insert(vc.clone());
+            }
+        }
     }
 
     /// Key-wise join.
     pub fn merge(&mut self, other: &Deps) {
-        if self.0.is_empty() || Arc::ptr_eq(&self.0, &other.0) {
+        if self.is_empty() || Arc::ptr_eq(&self.0, &other.0) {
             self.0 = Arc::clone(&other.0);
             return;
         }
-        for (k, vc) in other.0.iter() {
-            self.add(*k, vc);
+        for (k, vc) in other.iter() {
+            self.add(k, vc);
         }
     }
 
     pub fn get(&self, key: Key) -> Option<&VectorClock> {
-        self.0.get(&key)
+        self.0.clocks.get(&key)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Key, &VectorClock)> {
-        self.0.iter().map(|(k, v)| (*k, v))
+        self.0.clocks.iter().map(|(k, v)| (*k, v))
     }
 
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.0.clocks.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.0.clocks.is_empty()
     }
 
     /// The join of every clock in the set.
     pub fn joined_clock(&self, n: usize) -> VectorClock {
         self.0
+            .clocks
             .values()
             .fold(VectorClock::zero(n), |acc, vc| acc.joined(vc))
     }
 
     /// Bytes on the wire: a key and a clock per entry.
     pub fn encoded_bytes(&self) -> usize {
-        self.0.values().map(|vc| 8 + vc.encoded_bytes()).sum()
+        self.0.bytes
+    }
+}
+
+impl From<BTreeMap<Key, VectorClock>> for Deps {
+    fn from(clocks: BTreeMap<Key, VectorClock>) -> Deps {
+        let bytes = clocks.values().map(entry_bytes).sum();
+        Deps(Arc::new(DepsMap { clocks, bytes }))
+    }
+}
+
+impl From<Deps> for BTreeMap<Key, VectorClock> {
+    fn from(deps: Deps) -> BTreeMap<Key, VectorClock> {
+        Arc::unwrap_or_clone(deps.0).clocks
     }
 }
 
@@ -324,6 +364,29 @@ mod tests {
             let backward = fold(&mut versions.iter().rev());
             prop_assert_eq!(forward.vc, backward.vc);
             prop_assert_eq!(forward.winner, backward.winner);
+        }
+
+        /// The kept wire size matches a recount however the set was built,
+        /// including through shared copies and clocks of different widths.
+        #[test]
+        fn deps_keep_their_wire_size(adds in proptest::collection::vec(
+            (0u64..6, proptest::collection::vec(0u32..4, 1..5)), 0..20)) {
+            let mut deps = Deps::new();
+            let mut earlier = Vec::new();
+            for (key, counters) in &adds {
+                earlier.push(deps.clone());
+                deps.add(*key, &VectorClock::from_counters(counters));
+            }
+            let mut joined = Deps::new();
+            for d in earlier.iter().chain([&deps]) {
+                joined.merge(d);
+            }
+            for d in earlier.iter().chain([&deps, &joined]) {
+                let recount: usize = d.iter().map(|(_, vc)| 8 + vc.encoded_bytes()).sum();
+                prop_assert_eq!(d.encoded_bytes(), recount);
+            }
+            let map: BTreeMap<Key, VectorClock> = deps.clone().into();
+            prop_assert_eq!(Deps::from(map), deps);
         }
     }
 }
