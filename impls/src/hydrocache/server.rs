@@ -502,14 +502,8 @@ impl<F: Flavor> ServerNode for HydroServer<F> {
                 }
             }
             Msg::CleanUp { workflow } => {
-                let held: Vec<(ClientId, Holder)> = self
-                    .snapshots
-                    .range((workflow, Holder::Function(0))..=(workflow, Holder::Node))
-                    .map(|(k, _)| *k)
-                    .collect();
-                for k in held {
-                    self.snapshots.remove(&k);
-                }
+                let held = (workflow, Holder::Function(0))..=(workflow, Holder::Node);
+                self.snapshots.extract_if(held, |_, _| true).for_each(drop);
                 self.pending.remove(&workflow);
                 self.parked.retain(|p| p.pin.workflow() != workflow);
             }
