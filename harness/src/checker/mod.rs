@@ -128,6 +128,7 @@ mod graph;
 pub mod history;
 mod reads;
 mod report;
+pub mod retirement;
 
 #[cfg(test)]
 mod tests;
@@ -157,23 +158,7 @@ fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
 fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
-    let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
-    edges.extend((0..n as u32).filter_map(|v| g.po_next(v).map(|m| (v, m, Label::Po))));
-    edges.extend(g.reads.iter().enumerate().filter_map(|(i, r)| match r.src {
-        Src::Node(w) => Some((w, r.node, Label::Rf(i as u32))),
-        _ => None,
-    }));
-    let co = Digraph::new(n, &edges);
-    drop(edges);
-
-    let all = vec![true; n];
-    // In real-time order as far as CO allows: few sessions are in progress
-    // at once, so few pasts are held.
-    let order = View {
-        graphs: &[&co],
-        include: &all,
-    }
-    .topological_order(|v| g.start_us(v));
+    let (co, order) = causal_order(&g);
     let mut checked = vec![false; n];
     for &v in &order {
         checked[v as usize] = true;
@@ -229,6 +214,29 @@ fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) 
         unchecked: n - order.len(),
         violations: found,
     }
+}
+
+/// PO ∪ RF as a graph, and the order the pasts are computed in: a
+/// topological order of it, in real-time order as far as CO allows (few
+/// sessions are in progress at once, so few pasts are held). It leaves out
+/// the nodes on or after a CO cycle.
+fn causal_order(g: &Graph<'_>) -> (Digraph, Vec<u32>) {
+    let n = g.nodes.len();
+    let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
+    edges.extend((0..n as u32).filter_map(|v| g.po_next(v).map(|m| (v, m, Label::Po))));
+    edges.extend(g.reads.iter().enumerate().filter_map(|(i, r)| match r.src {
+        Src::Node(w) => Some((w, r.node, Label::Rf(i as u32))),
+        _ => None,
+    }));
+    let co = Digraph::new(n, &edges);
+    drop(edges);
+    let all = vec![true; n];
+    let order = View {
+        graphs: &[&co],
+        include: &all,
+    }
+    .topological_order(|v| g.start_us(v));
+    (co, order)
 }
 
 /// One violation per cyclic component of the `graphs` over `include`.
