@@ -18,8 +18,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use harness::checker::{check, retirement};
 use harness::checker::history::{OpKind, Record};
+use harness::checker::{check, retirement};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 

@@ -116,10 +116,56 @@
 //! (58% of the pairs at 3·10^5 operations were new). Bits for every
 //! followed write, not only asked-about ones, made 10^6 operations 5 to 25%
 //! slower (the rule drops 8% of the bits: 143,081 instead of 154,835 at
-//! 10^6). What would bound the unions is retiring the bits no later check
-//! can ask about; most old bits stay askable because a later write of their
-//! key may not have seen them (they are sources of CF edges), so that needs
-//! a sharper rule than `asked_about`'s.
+//! 10^6).
+//!
+//! # Retiring bits: measured, not done
+//! A bit that no later check can ask about could be left out of every set
+//! built afterwards, and if the bits still askable sat in few chunks, unions
+//! would skip the rest. [`retirement`] measures this offline
+//! (`CHECKER_RETIREMENT=1 CHECKER_OPS=N cargo bench -p harness --bench
+//! checker`) under four rules, from the weakest bound to the strongest:
+//! - returned-write, the sound rule: bit w of x goes once every read of x
+//!   not yet processed returns a processed write other than w whose
+//!   inclusive past holds w, and none returns the initial value. A read
+//!   returning w itself must keep w: its check asks whether w is in the
+//!   pasts of the writes of x in the reader's past (`Pasts::precedes`, for
+//!   WriteCORead, FracturedRead and the guarantees), and a write such as x
+//!   = 2 in the unit test `a_read_of_the_bit_itself_keeps_it` is processed
+//!   after every other read of w. Counting such reads as answered would lose
+//!   that WriteCORead.
+//! - descendants: the same, ignoring reads after the last node CO-after w.
+//! - last-question: up to the last read whose check asks about w. Nothing
+//!   that leaves the checks' answers unchanged retires earlier; it needs the
+//!   pasts themselves, so it is a bound, not a rule.
+//! - last-maximal: the same, counting only CO-maximal candidates.
+//!
+//! Peak live bits over the processing order, and chunks holding a live bit
+//! at the peak, on the bench's histories:
+//!
+//! | operations | bits | returned-write | descendants | last-question | last-maximal | live chunks |
+//! |---|---|---|---|---|---|---|
+//! | 10^4 | 686 | 599 | 436 | 242 | 184 | 1 of 1 under each |
+//! | 10^5 | 10,743 | 8,696 | 7,296 | 3,419 | 1,214 | 11 of 11 under each |
+//! | 3·10^5 | 37,325 | 30,265 | 26,545 | 11,928 | 2,733 | 37, 37, 36, 36 of 37 |
+//! | 10^6 | 143,081 | 115,894 | 105,595 | 32,155 | 5,281 | 140, 140, 139, 129 of 140 |
+//!
+//! No rule bounds the live set: even last-question grows 9.4-fold from 10^5
+//! to 10^6 operations, and under every rule nearly every chunk holds a live
+//! bit at the peak, because the live bits are spread over the whole
+//! numbering. Counted once on the 10^6 history, among the bits born in the
+//! first half and still live after three quarters: under returned-write,
+//! 53,677 are kept by a read that returns a write of their key whose past
+//! lacks them (written by a session that had not seen them) and 17,462 by a
+//! read returning the bit's own write. Under last-question, 13,956 of those
+//! 15,652 belong to the ten keys written most: their old writes stay in the
+//! readers' pasts and outside the returned writes' (blind writes), so they
+//! are candidates, though not maximal ones (last-maximal leaves 1,207, 849
+//! of them on keys outside the hundred written most). A rule near
+//! last-maximal would have to know that a later write of the key covering w
+//! will be in every future reader's past, which the history does not tell
+//! before those pasts are computed; and even last-maximal grows 4.3-fold
+//! from 10^5 to 10^6 with 129 of 140 chunks live. Retirement is therefore
+//! not implemented: it would add work to every union and save none.
 
 mod bits;
 mod causal_past;

@@ -25,11 +25,12 @@
 //! - [`Rule::LastMaximal`]: the same counting only CO-maximal candidates: the
 //!   bound if the check never had to meet the others.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::bits::CHUNK_BITS;
-use super::causal_past::{BLOCK_BITS, Pasts, SCAN_BELOW_WRITES};
 use super::causal_order;
+use super::causal_past::{BLOCK_BITS, Pasts, SCAN_BELOW_WRITES};
 use super::graph::{Graph, Src};
 use super::history::Record;
 
@@ -68,6 +69,25 @@ pub struct Live {
     pub peak_bits: usize,
     pub chunks_at: [usize; 3],
     pub peak_chunks: usize,
+    /// Old bits: born in the first half of the order and live after three
+    /// quarters of it.
+    pub old: usize,
+    /// Old bits of the ten keys with the most bits.
+    pub old_on_hot_keys: usize,
+}
+
+/// What keeps a bit live longest under [`Rule::ReturnedWrite`]: the last read
+/// of its key that keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keeper {
+    /// No read: the bit goes once the returned writes are processed.
+    None,
+    /// A read returning the bit's own write.
+    Own,
+    /// A read returning a write whose past lacks the bit.
+    Lacking,
+    /// A read returning the initial value.
+    Initial,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +98,9 @@ pub struct Profile {
     pub chunks: usize,
     /// One per rule of [`Rule::ALL`].
     pub live: Vec<Live>,
+    /// Old bits under [`Rule::ReturnedWrite`] by what keeps them: counts for
+    /// [`Keeper::Own`], [`Keeper::Lacking`], [`Keeper::Initial`].
+    pub old_kept_by: [usize; 3],
 }
 
 impl fmt::Display for Profile {
@@ -99,15 +122,37 @@ impl fmt::Display for Profile {
                 l.peak_chunks
             )?;
         }
-        Ok(())
+        writeln!(
+            f,
+            "old bits (born in the first half, live after 3/4), of them on the ten keys with most bits:"
+        )?;
+        for l in &self.live {
+            writeln!(
+                f,
+                "  {:<15} {:>7} {:>7}",
+                l.rule.name(),
+                l.old,
+                l.old_on_hot_keys
+            )?;
+        }
+        let [own, lacking, initial] = self.old_kept_by;
+        writeln!(
+            f,
+            "old bits under {} kept by a read of: their own write {own}, a write lacking them \
+             {lacking}, the initial value {initial}",
+            Rule::ReturnedWrite.name()
+        )
     }
 }
 
-/// Per bit: the position of its write in the processing order, and under
-/// each rule of [`Rule::ALL`] the last position it is live at.
+/// Per bit: its key, the position of its write in the processing order,
+/// under each rule of [`Rule::ALL`] the last position it is live at, and what
+/// keeps it under [`Rule::ReturnedWrite`].
 pub(crate) struct Lifetimes {
+    pub key: Vec<u32>,
     pub born: Vec<u32>,
     pub last: [Vec<u32>; 4],
+    pub kept_by: Vec<Keeper>,
     pub processed: usize,
 }
 
@@ -178,7 +223,7 @@ pub(crate) fn lifetimes(history: &[Record]) -> Lifetimes {
     }
 
     let latest = latest_descendant(&g, &order, &pos);
-    let rule_last = |until: &dyn Fn(u32) -> u32| -> Vec<u32> {
+    let rule_last = |until: &dyn Fn(u32) -> u32| -> (Vec<u32>, Vec<Keeper>) {
         (0..bits)
             .map(|i| {
                 let w = pasts.writer(i);
@@ -192,24 +237,33 @@ pub(crate) fn lifetimes(history: &[Record]) -> Lifetimes {
                     if p <= born[i as usize] {
                         break;
                     }
-                    match w1 {
-                        Some(w1) if w1 != w && pasts.past_of(w1).is_some_and(|s| s.contains(i)) => {
-                            last = last.max(pos[w1 as usize]);
+                    let keeper = match w1 {
+                        None => Keeper::Initial,
+                        Some(w1) if w1 == w => Keeper::Own,
+                        Some(w1) if !pasts.past_of(w1).is_some_and(|s| s.contains(i)) => {
+                            Keeper::Lacking
                         }
-                        _ => return last.max(p),
-                    }
+                        Some(w1) => {
+                            last = last.max(pos[w1 as usize]);
+                            continue;
+                        }
+                    };
+                    return (last.max(p), keeper);
                 }
-                last
+                (last, Keeper::None)
             })
-            .collect()
+            .unzip()
     };
+    let (returned_write, kept_by) = rule_last(&|_| u32::MAX);
     Lifetimes {
         last: [
-            rule_last(&|_| u32::MAX),
-            rule_last(&|w| latest[w as usize]),
+            returned_write,
+            rule_last(&|w| latest[w as usize]).0,
             asked,
             asked_maximal,
         ],
+        kept_by,
+        key,
         born,
         processed: order.len(),
     }
@@ -226,7 +280,10 @@ fn latest_descendant(g: &Graph<'_>, order: &[u32], pos: &[u32]) -> Vec<u32> {
     }
     let mut latest = vec![0u32; g.nodes.len()];
     for &v in order.iter().rev() {
-        let next = g.po_next(v).into_iter().chain(readers[v as usize].iter().copied());
+        let next = g
+            .po_next(v)
+            .into_iter()
+            .chain(readers[v as usize].iter().copied());
         latest[v as usize] = next
             .filter(|&m| pos[m as usize] != u32::MAX)
             .map(|m| latest[m as usize])
@@ -252,13 +309,25 @@ fn coverage(spans: impl Iterator<Item = (u32, u32)>, n: usize) -> ([usize; 3], u
         })
         .collect();
     let at = |q: usize| counts.get(n * q / 4).copied().unwrap_or(0);
-    ([at(1), at(2), at(3)], counts.iter().copied().max().unwrap_or(0))
+    (
+        [at(1), at(2), at(3)],
+        counts.iter().copied().max().unwrap_or(0),
+    )
 }
 
 /// The live bits and chunks of `history`'s pasts under every rule.
 pub fn profile(history: &[Record]) -> Profile {
     let l = lifetimes(history);
     let chunks = l.born.len().div_ceil(CHUNK_BITS);
+    let n = l.processed as u32;
+    let old = |last: &[u32], i: usize| l.born[i] < n / 2 && last[i] >= n * 3 / 4;
+    let mut per_key: BTreeMap<u32, usize> = BTreeMap::new();
+    for &k in &l.key {
+        *per_key.entry(k).or_default() += 1;
+    }
+    let mut ranked: Vec<(usize, u32)> = per_key.into_iter().map(|(k, c)| (c, k)).collect();
+    ranked.sort_unstable_by(|a, b| b.cmp(a));
+    let hot: BTreeSet<u32> = ranked.iter().take(10).map(|&(_, k)| k).collect();
     let live = Rule::ALL
         .iter()
         .zip(&l.last)
@@ -271,19 +340,35 @@ pub fn profile(history: &[Record]) -> Profile {
                 *c = (c.0.min(first), c.1.max(last));
             }
             let (chunks_at, peak_chunks) = coverage(chunk_spans.into_iter(), l.processed);
+            let old_bits: Vec<usize> = (0..l.born.len()).filter(|&i| old(last, i)).collect();
             Live {
                 rule,
                 bits_at,
                 peak_bits,
                 chunks_at,
                 peak_chunks,
+                old: old_bits.len(),
+                old_on_hot_keys: old_bits
+                    .iter()
+                    .filter(|&&i| hot.contains(&l.key[i]))
+                    .count(),
             }
         })
         .collect();
+    let mut old_kept_by = [0; 3];
+    for i in (0..l.born.len()).filter(|&i| old(&l.last[0], i)) {
+        match l.kept_by[i] {
+            Keeper::Own => old_kept_by[0] += 1,
+            Keeper::Lacking => old_kept_by[1] += 1,
+            Keeper::Initial => old_kept_by[2] += 1,
+            Keeper::None => {}
+        }
+    }
     Profile {
         processed: l.processed,
         bits: l.born.len(),
         chunks,
         live,
+        old_kept_by,
     }
 }

@@ -62,6 +62,8 @@ fn a_bit_retires_once_every_pending_read_returns_a_write_holding_it() {
             peak_bits: 2,
             chunks_at: [1, 1, 0],
             peak_chunks: 1,
+            old: 0,
+            old_on_hot_keys: 0,
         }
     );
 }
@@ -76,6 +78,10 @@ fn a_later_read_of_the_initial_value_keeps_every_bit_of_its_key() {
     // rule cannot know that and keeps both to the end; no causal chain
     // reaches that read, so the second rule retires them as before.
     assert_eq!(spans(&h), [(0, [6, 2, 0, 0]), (1, [6, 3, 1, 1])]);
+    let p = profile(&h);
+    let old: Vec<usize> = p.live.iter().map(|l| l.old).collect();
+    assert_eq!(old, [2, 0, 0, 0], "born before 3, live at 5 or later");
+    assert_eq!(p.old_kept_by, [0, 0, 2]);
 }
 
 #[test]
@@ -95,6 +101,9 @@ fn a_read_of_the_bit_itself_keeps_it() {
     let found: Vec<Anomaly> = check(&h).violations.iter().map(|v| v.kind).collect();
     assert_eq!(found, [Anomaly::WriteCORead]);
     assert_eq!(spans(&h), [(0, [5, 5, 5, 5]), (2, [5, 5, 5, 5])]);
+    // x = 1 by its own read, x = 2 by that read too: it returns x = 1,
+    // whose past lacks x = 2.
+    assert_eq!(profile(&h).old_kept_by, [1, 1, 0]);
 }
 
 #[test]
