@@ -100,13 +100,15 @@
 //! | 10^6 | 6.5–7.1 s, 635 MB | 4.4–4.8 s, 612 MB |
 //!
 //! (At a lower load earlier in that session, single runs: previous 5.1 s,
-//! now 2.8 s for 10^6.) Still not linear: the time per operation grows
-//! about 8-fold from 10^4 to 10^6 operations (12-fold before), and the
-//! unions are what grows. The pasts of these histories are not nested:
-//! whether an old write is in a past depends on which chains of reads
-//! reached it, and a union brings the reader the old writes the writer's
-//! chains reached and the reader's did not. Counted on
-//! the previous code, a union added about 800 bits at 10^5 operations and
+//! now 2.8 s for 10^6.) Re-measured later at a load of 3 to 4, three runs
+//! each: 4.9–9.2 ms, 83–142 ms, 0.42–0.54 s and 2.6–2.8 s, with peaks of 9,
+//! 40, 128 and 610 MB. Still not linear: the time per operation grows
+//! about 5-fold from 10^4 to 10^6 operations at that load (8-fold at the
+//! higher one, 12-fold before), and the unions are what grows. The pasts
+//! of these histories are not nested: whether an old write is in a past
+//! depends on which chains of reads reached it, and a union brings the
+//! reader the old writes the writer's chains reached and the reader's did
+//! not. Counted on the previous code, a union added about 800 bits at 10^5 operations and
 //! 6,300 at 10^6 (71% of them more than 16,000 writes old); any exact
 //! representation of the pasts has to record those bits.
 //! Measured and set aside: a trie over the chunks (at 10^6 operations a
@@ -131,8 +133,10 @@
 //!   pasts of the writes of x in the reader's past (`Pasts::precedes`, for
 //!   WriteCORead, FracturedRead and the guarantees), and a write such as x
 //!   = 2 in the unit test `a_read_of_the_bit_itself_keeps_it` is processed
-//!   after every other read of w. Counting such reads as answered would lose
-//!   that WriteCORead.
+//!   after every other read of w. Counting such reads as answered would
+//!   take x = 2 for a write concurrent with x = 1 and miss that WriteCORead;
+//!   the proptest `no_retirement_rule_retires_a_bit_before_its_last_question`
+//!   fails for that variant within a few cases.
 //! - descendants: the same, ignoring reads after the last node CO-after w.
 //! - last-question: up to the last read whose check asks about w. Nothing
 //!   that leaves the checks' answers unchanged retires earlier; it needs the
@@ -152,20 +156,21 @@
 //! No rule bounds the live set: even last-question grows 9.4-fold from 10^5
 //! to 10^6 operations, and under every rule nearly every chunk holds a live
 //! bit at the peak, because the live bits are spread over the whole
-//! numbering. Counted once on the 10^6 history, among the bits born in the
-//! first half and still live after three quarters: under returned-write,
+//! numbering. On the 10^6 history, among the bits born in the first half of
+//! the order and still live after three quarters: under returned-write,
 //! 53,677 are kept by a read that returns a write of their key whose past
 //! lacks them (written by a session that had not seen them) and 17,462 by a
-//! read returning the bit's own write. Under last-question, 13,956 of those
-//! 15,652 belong to the ten keys written most: their old writes stay in the
-//! readers' pasts and outside the returned writes' (blind writes), so they
-//! are candidates, though not maximal ones (last-maximal leaves 1,207, 849
-//! of them on keys outside the hundred written most). A rule near
-//! last-maximal would have to know that a later write of the key covering w
-//! will be in every future reader's past, which the history does not tell
-//! before those pasts are computed; and even last-maximal grows 4.3-fold
-//! from 10^5 to 10^6 with 129 of 140 chunks live. Retirement is therefore
-//! not implemented: it would add work to every union and save none.
+//! read returning the bit's own write (71,422 in all). Under last-question
+//! 15,652 remain, 13,956 of them on the ten keys with the most bits: their
+//! old writes stay in the readers' pasts and outside the returned writes'
+//! (blind writes), so they are candidates, though not maximal ones
+//! (last-maximal leaves 1,207, 203 of them on those ten keys). A rule near
+//! last-maximal would have to know that a later write of the key covering
+//! w will be in every future reader's past, which the history does not
+//! tell before those pasts are computed; and even last-maximal grows
+//! 4.3-fold from 10^5 to 10^6 with 129 of 140 chunks live. Retirement is
+//! therefore not implemented: with nearly every chunk live it would let no
+//! union skip a chunk, and it would add bookkeeping to every read.
 
 mod bits;
 mod causal_past;
