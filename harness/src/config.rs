@@ -141,6 +141,12 @@ pub struct LoadSpec {
     pub drain: Micros,
     /// An aborted workflow restarts as a new session at most this many times.
     pub max_retries: u32,
+    /// Open loop: an arrival is shed (counted, not started) while this long
+    /// a stretch of arrivals (`rate` x `max_backlog` workflows) is still in
+    /// flight. Past a design's knee the backlog would otherwise grow for the
+    /// whole run, and with it the memory and time of the point.
+    #[serde(with = "micros_as_duration")]
+    pub max_backlog: Micros,
 }
 
 impl Default for LoadSpec {
@@ -153,6 +159,7 @@ impl Default for LoadSpec {
             duration: 10_000_000,
             drain: 5_000_000,
             max_retries: 50,
+            max_backlog: 1_000_000,
         }
     }
 }
@@ -363,6 +370,12 @@ impl RunConfig {
         if load.duration == 0 {
             return Err(field_error("load.duration", "must be longer than 0s"));
         }
+        if load.mode == LoadMode::Open && load.max_backlog == 0 {
+            return Err(field_error(
+                "load.max_backlog",
+                "must be longer than 0s (it bounds the workflows in flight)",
+            ));
+        }
         if self.runtime.workers == 0 || self.runtime.client_tasks == 0 {
             return Err(field_error(
                 "runtime",
@@ -527,6 +540,9 @@ mod tests {
                 .starts_with("load.duration: `soon` is not a duration")
         );
         assert!(err(&[("servers", "0")]).starts_with("servers: must be between"));
+        assert!(
+            err(&[("load.max_backlog", "\"0s\"")]).starts_with("load.max_backlog: must be longer")
+        );
         assert!(
             err(&[("designs", "[\"redis-magic\"]")])
                 .starts_with("designs: unknown design `redis-magic`")

@@ -49,6 +49,8 @@ pub struct Recorder {
     read_hits: u64,
     clamped: u64,
     pub unfinished: u64,
+    /// Open-loop arrivals of the window not started: the backlog was full.
+    shed: u64,
     /// Aborted attempts of measured workflows (each restarts or gives up).
     aborts: u64,
     /// Attempts beyond the first of measured workflows that committed.
@@ -72,6 +74,7 @@ impl Recorder {
             read_hits: 0,
             clamped: 0,
             unfinished: 0,
+            shed: 0,
             aborts: 0,
             retries: 0,
             failed: 0,
@@ -155,6 +158,13 @@ impl Recorder {
         }
     }
 
+    /// An arrival shed because the backlog was full.
+    pub fn workflow_shed(&mut self, wf_start: Micros) {
+        if self.window.contains(wf_start) {
+            self.shed += 1;
+        }
+    }
+
     pub fn merge(&mut self, other: &Recorder) {
         // Histograms of equal bounds always add.
         let _ = self.workflow.add(&other.workflow);
@@ -173,6 +183,7 @@ impl Recorder {
         self.read_hits += other.read_hits;
         self.clamped += other.clamped;
         self.unfinished += other.unfinished;
+        self.shed += other.shed;
         self.aborts += other.aborts;
         self.retries += other.retries;
         self.failed += other.failed;
@@ -229,6 +240,7 @@ impl Recorder {
             db_writes: server.db_writes,
             metadata_bytes_per_key: server.metadata_bytes_per_key,
             unfinished: self.unfinished,
+            shed: self.shed,
             clamped: self.clamped,
             runtime_lag_us: server.runtime_lag_us,
             aborts: self.aborts,
@@ -313,6 +325,7 @@ pub struct Summary {
     pub db_writes: u64,
     pub metadata_bytes_per_key: f64,
     pub unfinished: u64,
+    pub shed: u64,
     pub clamped: u64,
     pub runtime_lag_us: f64,
     pub aborts: u64,

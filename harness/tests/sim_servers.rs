@@ -15,7 +15,7 @@ fn temp_dir(tag: &str) -> PathBuf {
     dir
 }
 
-fn run(dir: &Path, rate: u32) -> Summary {
+fn run(dir: &Path, rate: u32, max_backlog: &str) -> Summary {
     // Every eventual-cache handler takes 100 us on one core: a server
     // handles at most 10,000 messages a second.
     let profile = dir.join("slow.toml");
@@ -32,6 +32,7 @@ fn run(dir: &Path, rate: u32) -> Summary {
         ("load.warmup", "100ms".into()),
         ("load.duration", "300ms".into()),
         ("load.drain", "5s".into()),
+        ("load.max_backlog", format!("{max_backlog:?}")),
         ("workload.keys", "1000".into()),
         ("history.enabled", "false".into()),
     ]
@@ -39,7 +40,7 @@ fn run(dir: &Path, rate: u32) -> Summary {
     .map(|(k, v)| (k.to_string(), v))
     .collect();
     let config = RunConfig::load(None, &o).expect("test config is valid");
-    let out = dir.join(format!("r{rate}"));
+    let out = dir.join(format!("r{rate}-{max_backlog}"));
     let rows = bench::run(&config, &out, true).expect("run succeeds");
     let servers = std::fs::read_to_string(out.join("eventual.servers.csv")).expect("servers.csv");
     assert_eq!(
@@ -54,9 +55,9 @@ fn run(dir: &Path, rate: u32) -> Summary {
 #[test]
 fn past_capacity_the_servers_are_busy_queues_grow_and_the_tail_stretches() {
     let dir = temp_dir("sat");
-    let low = run(&dir, 200);
+    let low = run(&dir, 200, "1s");
     // 5 client messages per workflow over 3 servers, plus database replies.
-    let high = run(&dir, 8_000);
+    let high = run(&dir, 8_000, "1s");
     let (lu, hu) = (
         low.server_util_mean.expect("sim fills it"),
         high.server_util_max.expect("sim fills it"),
@@ -72,5 +73,36 @@ fn past_capacity_the_servers_are_busy_queues_grow_and_the_tail_stretches() {
     );
     assert!(high.throughput_wf_s < 0.9 * 8_000.0);
     assert!(low.cpu_pct.is_some() && low.runtime_lag_us == 0.0);
+    assert_eq!(
+        (low.shed, high.shed),
+        (0, 0),
+        "a 1 s backlog is never full here"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_full_backlog_sheds_arrivals_and_bounds_the_latency_past_capacity() {
+    let dir = temp_dir("shed");
+    let unbounded = run(&dir, 8_000, "1s");
+    // At most 8,000/s x 20 ms = 160 workflows in flight.
+    let bounded = run(&dir, 8_000, "20ms");
+    let offered = 8_000.0 * 0.3;
+    let started = bounded.shed as f64 + bounded.throughput_wf_s * 0.3 + bounded.unfinished as f64;
+    assert!(bounded.shed > 0, "past capacity arrivals are shed");
+    assert!(
+        (started - offered).abs() < 0.02 * offered,
+        "every arrival of the window is run or shed: {started} of {offered}"
+    );
+    assert!(
+        bounded.p99_us < unbounded.p99_us / 2,
+        "the backlog bounds the queueing: p99 {} vs {} us",
+        bounded.p99_us,
+        unbounded.p99_us
+    );
+    assert!(
+        bounded.throughput_wf_s < 0.9 * 8_000.0,
+        "the achieved rate still shows the saturation"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -88,6 +88,23 @@ impl<D: Design> ClientTask<D> {
         self.workflows.len()
     }
 
+    /// An open-loop arrival: started, or shed while `backlog` workflows are
+    /// already in flight on this task.
+    pub fn arrive(
+        &mut self,
+        net: &mut impl ClientNet<D::Msg>,
+        index: u64,
+        intended_start: Micros,
+        now: Micros,
+        backlog: usize,
+    ) {
+        if self.in_flight() < backlog {
+            self.start_workflow(net, index, intended_start, now);
+        } else {
+            self.recorder.workflow_shed(intended_start);
+        }
+    }
+
     pub fn start_workflow(
         &mut self,
         net: &mut impl ClientNet<D::Msg>,
@@ -342,6 +359,9 @@ pub struct Generator {
     stride: u64,
     /// Closed loop: this task's share of the concurrency.
     pub slots: u32,
+    /// Open loop: this task's share of the workflows that may be in flight
+    /// (`load.max_backlog`'s worth of arrivals).
+    pub backlog: usize,
 }
 
 impl Generator {
@@ -354,6 +374,7 @@ impl Generator {
             stride: tasks as u64,
             slots: load.concurrency / tasks32
                 + u32::from((task as u32) < load.concurrency % tasks32),
+            backlog: (load.rate * load.max_backlog as f64 / 1e6 / tasks as f64).ceil() as usize,
         }
     }
 

@@ -638,7 +638,7 @@ async fn client_actor<D: Design>(
             Input::StartWorkflow(i) => {
                 let start = generator.intended_start(i);
                 if start < window.end {
-                    me.start_workflow(&mut net, i, start, now);
+                    me.arrive(&mut net, i, start, now, generator.backlog);
                     let next = generator.take_index();
                     run.net.timer_at(
                         generator.intended_start(next),

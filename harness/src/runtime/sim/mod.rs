@@ -327,7 +327,8 @@ impl<D: Design> Sim<D> {
         let t = &mut self.tasks[task];
         let start = t.generator.intended_start(index);
         if start < self.window.end {
-            t.clients.start_workflow(&mut net, index, start, at);
+            let backlog = t.generator.backlog;
+            t.clients.arrive(&mut net, index, start, at, backlog);
             let next = t.generator.take_index();
             net.start_workflow_at(t.generator.intended_start(next), task, next);
         } else {
