@@ -10,14 +10,16 @@
 //! (the million-operation figure) and runs criterion on the smaller two.
 //! With `CHECKER_OPS=N` it only generates and times one history of N
 //! operations, so that a tool such as `/usr/bin/time -v` sees that size's
-//! peak memory alone.
+//! peak memory alone. `CHECKER_RETIREMENT=1` also prints, for each history,
+//! how many bits retiring them would leave live
+//! (`harness::checker::retirement`).
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use harness::checker::check;
 use harness::checker::history::{OpKind, Record};
+use harness::checker::{check, retirement};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
@@ -192,6 +194,9 @@ fn timed(operations: usize) -> Vec<Record> {
         start.elapsed()
     );
     assert_eq!(report.total(), 0, "the generator is causal: {report}");
+    if std::env::var_os("CHECKER_RETIREMENT").is_some() {
+        eprint!("{}", retirement::profile(&h));
+    }
     h
 }
 

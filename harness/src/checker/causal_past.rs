@@ -122,6 +122,26 @@ impl<'g> Pasts<'g> {
         }
     }
 
+    /// How many bits the sets have.
+    pub fn bits(&self) -> usize {
+        self.writer.len()
+    }
+
+    /// The node that wrote bit `i`.
+    pub fn writer(&self, i: u32) -> u32 {
+        self.writer[i as usize]
+    }
+
+    /// The bit of `w`'s write of key `k`, if some check may ask about it.
+    pub fn bit_of(&self, w: u32, k: u32) -> Option<u32> {
+        let g = self.g;
+        g.write_range(w)
+            .zip(g.writes_of(w))
+            .find(|(_, x)| x.key_idx == k)
+            .map(|(item, _)| self.bit[item])
+            .filter(|&i| i != UNTRACKED)
+    }
+
     /// `a` is in the set `past`.
     fn holds(&self, past: &Bits, a: u32) -> bool {
         let i = self.node_bit[a as usize];
@@ -149,7 +169,7 @@ impl<'g> Pasts<'g> {
 
     /// Calls `f` with the bits of key `k` in `past` and not in `below`,
     /// latest first, until it returns false.
-    fn each_new(
+    pub fn each_new(
         &self,
         k: usize,
         past: &Bits,

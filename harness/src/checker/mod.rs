@@ -100,13 +100,15 @@
 //! | 10^6 | 6.5–7.1 s, 635 MB | 4.4–4.8 s, 612 MB |
 //!
 //! (At a lower load earlier in that session, single runs: previous 5.1 s,
-//! now 2.8 s for 10^6.) Still not linear: the time per operation grows
-//! about 8-fold from 10^4 to 10^6 operations (12-fold before), and the
-//! unions are what grows. The pasts of these histories are not nested:
-//! whether an old write is in a past depends on which chains of reads
-//! reached it, and a union brings the reader the old writes the writer's
-//! chains reached and the reader's did not. Counted on
-//! the previous code, a union added about 800 bits at 10^5 operations and
+//! now 2.8 s for 10^6.) Re-measured later at a load of 3 to 4, three runs
+//! each: 4.9–9.2 ms, 83–142 ms, 0.42–0.54 s and 2.6–2.8 s, with peaks of 9,
+//! 40, 128 and 610 MB. Still not linear: the time per operation grows
+//! about 5-fold from 10^4 to 10^6 operations at that load (8-fold at the
+//! higher one, 12-fold before), and the unions are what grows. The pasts
+//! of these histories are not nested: whether an old write is in a past
+//! depends on which chains of reads reached it, and a union brings the
+//! reader the old writes the writer's chains reached and the reader's did
+//! not. Counted on the previous code, a union added about 800 bits at 10^5 operations and
 //! 6,300 at 10^6 (71% of them more than 16,000 writes old); any exact
 //! representation of the pasts has to record those bits.
 //! Measured and set aside: a trie over the chunks (at 10^6 operations a
@@ -116,10 +118,71 @@
 //! (58% of the pairs at 3·10^5 operations were new). Bits for every
 //! followed write, not only asked-about ones, made 10^6 operations 5 to 25%
 //! slower (the rule drops 8% of the bits: 143,081 instead of 154,835 at
-//! 10^6). What would bound the unions is retiring the bits no later check
-//! can ask about; most old bits stay askable because a later write of their
-//! key may not have seen them (they are sources of CF edges), so that needs
-//! a sharper rule than `asked_about`'s.
+//! 10^6).
+//!
+//! Where the time goes, timed once by phase with `Instant` at a load of 3.6
+//! to 7 (10^5 operations, then 10^6): building the graph 50 ms and 0.72 s,
+//! the topological order 23 ms and 0.37 s, the unions (`Pasts::enter`) 17
+//! ms and 1.15–1.22 s, the read checks 9.5 ms and 0.38–0.40 s. Building and
+//! ordering grow 14- to 16-fold over ten times the operations (cache
+//! misses), the read checks 40-fold, the unions 70-fold. Tried then, with
+//! no change in user time at 10^6 (2.6–2.8 s either way): sorting the
+//! records by a key carried in each element instead of looked up, a sorted
+//! list for the nodes ready from the start with the heap only for the
+//! others, and skipping the writes CO-below each maximal write already found
+//! a word at a time instead of testing them one by one.
+//!
+//! # Retiring bits: measured, not done
+//! A bit that no later check can ask about could be left out of every set
+//! built afterwards, and if the bits still askable sat in few chunks, unions
+//! would skip the rest. [`retirement`] measures this offline
+//! (`CHECKER_RETIREMENT=1 CHECKER_OPS=N cargo bench -p harness --bench
+//! checker`) under four rules, from the weakest bound to the strongest:
+//! - returned-write, the sound rule: bit w of x goes once every read of x
+//!   not yet processed returns a processed write other than w whose
+//!   inclusive past holds w, and none returns the initial value. A read
+//!   returning w itself must keep w: its check asks whether w is in the
+//!   pasts of the writes of x in the reader's past (`Pasts::precedes`, for
+//!   WriteCORead, FracturedRead and the guarantees), and a write such as x
+//!   = 2 in the unit test `a_read_of_the_bit_itself_keeps_it` is processed
+//!   after every other read of w. Counting such reads as answered would
+//!   take x = 2 for a write concurrent with x = 1 and miss that WriteCORead;
+//!   the proptest `no_retirement_rule_retires_a_bit_before_its_last_question`
+//!   fails for that variant within a few cases.
+//! - descendants: the same, ignoring reads after the last node CO-after w.
+//! - last-question: up to the last read whose check asks about w. Nothing
+//!   that leaves the checks' answers unchanged retires earlier; it needs the
+//!   pasts themselves, so it is a bound, not a rule.
+//! - last-maximal: the same, counting only CO-maximal candidates.
+//!
+//! Peak live bits over the processing order, and chunks holding a live bit
+//! at the peak, on the bench's histories:
+//!
+//! | operations | bits | returned-write | descendants | last-question | last-maximal | live chunks |
+//! |---|---|---|---|---|---|---|
+//! | 10^4 | 686 | 599 | 436 | 242 | 184 | 1 of 1 under each |
+//! | 10^5 | 10,743 | 8,696 | 7,296 | 3,419 | 1,214 | 11 of 11 under each |
+//! | 3·10^5 | 37,325 | 30,265 | 26,545 | 11,928 | 2,733 | 37, 37, 36, 36 of 37 |
+//! | 10^6 | 143,081 | 115,894 | 105,595 | 32,155 | 5,281 | 140, 140, 139, 129 of 140 |
+//!
+//! No rule bounds the live set: even last-question grows 9.4-fold from 10^5
+//! to 10^6 operations, and under every rule nearly every chunk holds a live
+//! bit at the peak, because the live bits are spread over the whole
+//! numbering. On the 10^6 history, among the bits born in the first half of
+//! the order and still live after three quarters: under returned-write,
+//! 53,677 are kept by a read that returns a write of their key whose past
+//! lacks them (written by a session that had not seen them) and 17,462 by a
+//! read returning the bit's own write (71,422 in all). Under last-question
+//! 15,652 remain, 13,956 of them on the ten keys with the most bits: their
+//! old writes stay in the readers' pasts and outside the returned writes'
+//! (blind writes), so they are candidates, though not maximal ones
+//! (last-maximal leaves 1,207, 203 of them on those ten keys). A rule near
+//! last-maximal would have to know that a later write of the key covering
+//! w will be in every future reader's past, which the history does not
+//! tell before those pasts are computed; and even last-maximal grows
+//! 4.3-fold from 10^5 to 10^6 with 129 of 140 chunks live. Retirement is
+//! therefore not implemented: with nearly every chunk live it would let no
+//! union skip a chunk, and it would add bookkeeping to every read.
 
 mod bits;
 mod causal_past;
@@ -128,6 +191,7 @@ mod graph;
 pub mod history;
 mod reads;
 mod report;
+pub mod retirement;
 
 #[cfg(test)]
 mod tests;
@@ -157,23 +221,7 @@ fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
 fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
-    let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
-    edges.extend((0..n as u32).filter_map(|v| g.po_next(v).map(|m| (v, m, Label::Po))));
-    edges.extend(g.reads.iter().enumerate().filter_map(|(i, r)| match r.src {
-        Src::Node(w) => Some((w, r.node, Label::Rf(i as u32))),
-        _ => None,
-    }));
-    let co = Digraph::new(n, &edges);
-    drop(edges);
-
-    let all = vec![true; n];
-    // In real-time order as far as CO allows: few sessions are in progress
-    // at once, so few pasts are held.
-    let order = View {
-        graphs: &[&co],
-        include: &all,
-    }
-    .topological_order(|v| g.start_us(v));
+    let (co, order) = causal_order(&g);
     let mut checked = vec![false; n];
     for &v in &order {
         checked[v as usize] = true;
@@ -229,6 +277,29 @@ fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) 
         unchecked: n - order.len(),
         violations: found,
     }
+}
+
+/// PO ∪ RF as a graph, and the order the pasts are computed in: a
+/// topological order of it, in real-time order as far as CO allows (few
+/// sessions are in progress at once, so few pasts are held). It leaves out
+/// the nodes on or after a CO cycle.
+fn causal_order(g: &Graph<'_>) -> (Digraph, Vec<u32>) {
+    let n = g.nodes.len();
+    let mut edges: Vec<(u32, u32, Label)> = Vec::with_capacity(n + g.reads.len());
+    edges.extend((0..n as u32).filter_map(|v| g.po_next(v).map(|m| (v, m, Label::Po))));
+    edges.extend(g.reads.iter().enumerate().filter_map(|(i, r)| match r.src {
+        Src::Node(w) => Some((w, r.node, Label::Rf(i as u32))),
+        _ => None,
+    }));
+    let co = Digraph::new(n, &edges);
+    drop(edges);
+    let all = vec![true; n];
+    let order = View {
+        graphs: &[&co],
+        include: &all,
+    }
+    .topological_order(|v| g.start_us(v));
+    (co, order)
 }
 
 /// One violation per cyclic component of the `graphs` over `include`.

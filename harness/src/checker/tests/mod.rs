@@ -3,6 +3,7 @@
 
 mod oracle;
 mod random;
+mod retirement;
 
 use super::history::{OpKind, Record};
 use super::{Anomaly, Guarantee, Report, check};

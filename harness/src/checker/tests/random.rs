@@ -14,6 +14,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use super::oracle::{Counts, oracle};
 use super::{read, txn, write};
 use crate::checker::history::Record;
+use crate::checker::retirement::lifetimes;
 use crate::checker::{Anomaly, Guarantee, check, check_tuned, check_with};
 
 fn counts(history: &[Record], scan_below_writes: usize) -> Counts {
@@ -238,6 +239,23 @@ proptest! {
     #[test]
     fn checker_agrees_with_oracle_on_corrupted_executions(seed: u64) {
         agree(&execution(seed, 0.15))?;
+    }
+
+    #[test]
+    fn no_retirement_rule_retires_a_bit_before_its_last_question(seed: u64) {
+        for history in [arbitrary(seed), execution(seed, 0.15)] {
+            let l = lifetimes(&history);
+            let [returned_write, descendants, question, maximal] = &l.last;
+            for i in 0..l.born.len() {
+                prop_assert!(returned_write[i] >= descendants[i]);
+                prop_assert!(
+                    descendants[i] >= question[i],
+                    "bit {} retired at {} before its last question at {}",
+                    i, descendants[i], question[i]
+                );
+                prop_assert!(question[i] >= maximal[i] && maximal[i] >= l.born[i]);
+            }
+        }
     }
 
     #[test]
