@@ -146,7 +146,9 @@ pub fn default_dir(name: &str) -> PathBuf {
     Path::new("results").join(name)
 }
 
-/// The checkout's revision, marked `-dirty` when the tree has changes.
+/// The checkout's revision, marked `-dirty` when the tree has changes
+/// outside `results/`: a run that rewrites committed results (make
+/// reproduce-quick) still ran the committed code.
 pub fn git_revision() -> String {
     let run = |args: &[&str]| {
         std::process::Command::new("git")
@@ -158,8 +160,15 @@ pub fn git_revision() -> String {
     };
     match run(&["rev-parse", "HEAD"]) {
         Some(rev)
-            if run(&["status", "--porcelain", "--untracked-files=no"])
-                .is_some_and(|s| !s.is_empty()) =>
+            if run(&[
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ":(top)",
+                ":(top,exclude)results",
+            ])
+            .is_some_and(|s| !s.is_empty()) =>
         {
             format!("{rev}-dirty")
         }
