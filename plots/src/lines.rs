@@ -97,7 +97,9 @@ impl Scale {
                 } else {
                     (lo - span * 0.05, hi + span * 0.05)
                 };
-                let ticks = if (2..=12).contains(&at.len()) {
+                // A single point gets its own value as the one tick, not
+                // fractions of a server around it.
+                let ticks = if (1..=12).contains(&at.len()) {
                     at.to_vec()
                 } else {
                     nice_ticks(lo, hi)
@@ -341,6 +343,13 @@ mod tests {
         let (_, _, ticks) = Scale::Log2.layout(2.0, 64.0, false, &[2.0, 8.0, 64.0]);
         assert_eq!(ticks, [1.0, 3.0, 6.0]);
         assert_eq!(Scale::Log2.label(6.0, 5.0), "64");
+    }
+
+    #[test]
+    fn a_single_value_is_its_own_tick() {
+        let (lo, hi, ticks) = Scale::Linear.layout(3.0, 3.0, false, &[3.0]);
+        assert!(lo < 3.0 && hi > 3.0);
+        assert_eq!(ticks, [3.0]);
     }
 
     #[test]
