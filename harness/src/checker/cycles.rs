@@ -41,7 +41,7 @@ impl Digraph {
         Digraph { start, targets }
     }
 
-    fn out(&self, n: u32) -> &[(u32, Label)] {
+    pub fn out(&self, n: u32) -> &[(u32, Label)] {
         &self.targets[self.start[n as usize] as usize..self.start[n as usize + 1] as usize]
     }
 }

@@ -5,8 +5,9 @@
 //! reads of values no committed operation wrote become `ThinAirRead` or
 //! `AbortedRead`; all of them stay out of CO.
 
-use std::collections::HashMap;
 use std::ops::Range;
+
+use rustc_hash::FxHashMap;
 
 use super::history::{Op, Record, op};
 use super::report::{Anomaly, OpRef, Violation};
@@ -47,6 +48,7 @@ pub(crate) struct Node {
     pub session: u32,
     pub pos: u32,
     pub txn: bool,
+    start_us: u64,
     reads: Range<u32>,
     writes: Range<u32>,
 }
@@ -88,36 +90,51 @@ impl<'h> Graph<'h> {
     /// committed write.
     pub fn build(records: &'h [Record]) -> (Graph<'h>, Vec<Violation>) {
         let mut found = Vec::new();
-        let mut ops: Vec<(u32, Op<'h>)> = Vec::with_capacity(records.len());
+        // Sorted by (session, seq), ties in record order (which decides the
+        // copy a repeated seq keeps); the key is inline so that sorting
+        // reads no record.
+        let mut ops: Vec<((u64, u64, u32), u64, Op<'h>)> = Vec::with_capacity(records.len());
+        let mut malformed_sessions = Vec::new();
         for (i, r) in records.iter().enumerate() {
             match op(r) {
-                Ok(o) => ops.push((i as u32, o)),
-                Err(e) => found.push(malformed(r, e.to_string())),
+                Ok(o) => ops.push(((r.session, r.seq, i as u32), r.start_us, o)),
+                Err(e) => {
+                    malformed_sessions.push(r.session);
+                    found.push(malformed(r, e.to_string()));
+                }
             }
         }
-        // Ties keep record order, which decides the copy a repeated seq keeps.
-        ops.sort_unstable_by_key(|&(i, _)| {
-            (records[i as usize].session, records[i as usize].seq, i)
-        });
+        ops.sort_unstable_by_key(|&(k, _, _)| k);
         let session_count = {
-            let mut ids: Vec<u64> = records.iter().map(|r| r.session).collect();
-            ids.sort_unstable();
-            ids.dedup();
-            ids.len()
+            let distinct = usize::from(!ops.is_empty())
+                + ops.windows(2).filter(|p| p[0].0.0 != p[1].0.0).count();
+            malformed_sessions.sort_unstable();
+            malformed_sessions.dedup();
+            let known = |s: &u64| ops.binary_search_by_key(s, |&((x, _, _), _, _)| x).is_ok();
+            let only_malformed = malformed_sessions.iter().filter(|s| !known(s)).count();
+            distinct + only_malformed
         };
 
         // Differentiated histories (§2.1): each (key, value) written once.
-        let mut written: HashMap<(u64, u64), u32> = HashMap::with_capacity(records.len());
-        let mut kept: Vec<(u32, Op<'h>)> = Vec::with_capacity(ops.len());
-        for (k, &(i, o)) in ops.iter().enumerate() {
-            let r = &records[i as usize];
+        let pairs: usize = ops
+            .iter()
+            .map(|(_, _, o)| match o {
+                Op::Write { .. } => 1,
+                Op::Txn { writes, .. } => writes.len(),
+                Op::Read { .. } => 0,
+            })
+            .sum();
+        let mut written: FxHashMap<(u64, u64), u32> =
+            FxHashMap::with_capacity_and_hasher(pairs, Default::default());
+        let mut kept: Vec<(u32, u64, u64, Op<'h>)> = Vec::with_capacity(ops.len());
+        for (k, &((session, seq, i), start_us, o)) in ops.iter().enumerate() {
             if k > 0 && {
-                let prev = &records[ops[k - 1].0 as usize];
-                (prev.session, prev.seq) == (r.session, r.seq)
+                let ((s, q, _), _, _) = ops[k - 1];
+                (s, q) == (session, seq)
             } {
                 found.push(malformed(
-                    r,
-                    format!("repeats seq {} of its session", r.seq),
+                    &records[i as usize],
+                    format!("repeats seq {seq} of its session"),
                 ));
                 continue;
             }
@@ -132,13 +149,13 @@ impl<'h> Graph<'h> {
             };
             if let Some(&(key, value)) = ws.iter().find(|kv| written.contains_key(kv)) {
                 found.push(malformed(
-                    r,
+                    &records[i as usize],
                     format!("writes key {key} = {value}, which another record wrote"),
                 ));
                 continue;
             }
             written.extend(ws.iter().map(|&kv| (kv, i)));
-            kept.push((i, o));
+            kept.push((i, session, start_us, o));
         }
 
         let mut g = Graph {
@@ -151,9 +168,9 @@ impl<'h> Graph<'h> {
             keys: 0,
         };
         let mut node_of_record = vec![u32::MAX; records.len()];
-        let mut key_idx: HashMap<u64, u32> = HashMap::new();
+        let mut key_idx: FxHashMap<u64, u32> = FxHashMap::default();
         let mut last_session = None;
-        for &(i, o) in &kept {
+        for &(i, session_id, start_us, o) in &kept {
             let (pairs, committed) = match o {
                 Op::Txn {
                     writes, committed, ..
@@ -163,9 +180,8 @@ impl<'h> Graph<'h> {
             if !committed {
                 continue;
             }
-            let r = &records[i as usize];
-            if last_session != Some(r.session) {
-                last_session = Some(r.session);
+            if last_session != Some(session_id) {
+                last_session = Some(session_id);
                 g.session_first.push(g.nodes.len() as u32);
             }
             let session = g.session_first.len() as u32 - 1;
@@ -190,6 +206,7 @@ impl<'h> Graph<'h> {
                 session,
                 pos: n - g.session_first[session as usize],
                 txn: matches!(o, Op::Txn { .. }),
+                start_us,
                 reads: 0..0,
                 writes: start..g.writes.len() as u32,
             });
@@ -197,17 +214,26 @@ impl<'h> Graph<'h> {
         g.session_first.push(g.nodes.len() as u32);
         g.keys = key_idx.len();
 
-        for n in 0..g.nodes.len() {
-            let i = g.nodes[n].record as usize;
+        let committed = kept.iter().filter(|&&(_, _, _, o)| {
+            !matches!(
+                o,
+                Op::Txn {
+                    committed: false,
+                    ..
+                }
+            )
+        });
+        for (n, &(i, _, _, o)) in committed.enumerate() {
+            let i = i as usize;
             let r = &records[i];
             let single;
-            let pairs = match op(r) {
-                Ok(Op::Read { key, value }) => {
+            let pairs = match o {
+                Op::Read { key, value } => {
                     single = [(key, value)];
                     &single[..]
                 }
-                Ok(Op::Txn { reads, .. }) => reads,
-                _ => &[],
+                Op::Txn { reads, .. } => reads,
+                Op::Write { .. } => &[],
             };
             let start = g.reads.len() as u32;
             for &(key, value) in pairs {
@@ -300,7 +326,7 @@ impl<'h> Graph<'h> {
     }
 
     pub fn start_us(&self, n: u32) -> u64 {
-        self.records[self.nodes[n as usize].record as usize].start_us
+        self.nodes[n as usize].start_us
     }
 
     pub fn op_ref(&self, n: u32, role: &'static str, key: u64, value: u64) -> OpRef {

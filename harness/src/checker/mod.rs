@@ -46,26 +46,37 @@
 //! 1. Build the graph; order it topologically by Kahn's algorithm, earliest
 //!    `start_us` first. What it cannot order holds the CO cycles (Tarjan's
 //!    SCCs over the rest).
-//! 2. Checking a read r of x that returned w1 only ever asks whether writes
-//!    of x processed before r are in a causal past: those other than w1,
-//!    and w1 itself when another write of x lies between it and r. The
-//!    write items that some read asks about in this way get a bit; a write
-//!    of x that every later read of x returns, with no later write of x,
-//!    gets none (`causal_past::asked_about`). Bits are numbered in
-//!    processing order a block of 4096 at a time, key by key within a
-//!    block, so one key's bits in a block are one range. In the order, each
-//!    node's causal past is the set of bits in it (`causal_past`), a
-//!    persistent bit set (`bits`) that is the union of its predecessors'
-//!    sets; CO between an asked-about write and a processed write is one
-//!    bit test in the latter's set.
-//! 3. A read r of x returning w1 is anomalous iff some maximal write of x in
+//! 2. If nothing is malformed, thin-air or cyclic so far, try to prove the
+//!    history causally convergent (`witness`): find a topological order of
+//!    CO in which every read returns the last write of its key in its
+//!    causal past, a witness arbitration. It asks only about the writes of
+//!    a read's key between the write it returned and itself in that order,
+//!    so each node keeps its past over a window of recent writes, and a few
+//!    rounds reorder the writes a read shows in the other order. Found: the
+//!    history has no violation and the report is empty. Not found (an
+//!    anomaly, CO ∪ CF cyclic, or no proof within its rounds or its search
+//!    budget): the exact search below decides, so the report is the same
+//!    either way.
+//! 3. The exact search. Checking a read r of x that returned w1 only ever
+//!    asks whether writes of x processed before r are in a causal past:
+//!    those other than w1, and w1 itself when another write of x lies
+//!    between it and r. The write items that some read asks about in this
+//!    way get a bit; a write of x that every later read of x returns, with
+//!    no later write of x, gets none (`causal_past::asked_about`). Bits are
+//!    numbered in processing order a block of 4096 at a time, key by key
+//!    within a block, so one key's bits in a block are one range. In the
+//!    order, each node's causal past is the set of bits in it
+//!    (`causal_past`), a persistent bit set (`bits`) that is the union of
+//!    its predecessors' sets; CO between an asked-about write and a
+//!    processed write is one bit test in the latter's set.
+//! 4. A read r of x returning w1 is anomalous iff some maximal write of x in
 //!    r's strict past, among those that are neither w1 nor CO-before it, is
 //!    CO-after w1 (for the initial value: iff the past holds a write of x).
 //!    Those writes are the bits of x's ranges set in r's past and clear in
 //!    w1's inclusive past, latest first: tested bit by bit for a key with
 //!    fewer than 64 asked-about writes, compared a word at a time (skipping
 //!    chunks the two sets share) for the others.
-//! 4. Non-anomalous reads add CF edges from those maximal writes (enough:
+//! 5. Non-anomalous reads add CF edges from those maximal writes (enough:
 //!    any other write of x CO-before the read lies CO-below w1 or one of
 //!    them); Kahn's algorithm over PO ∪ RF ∪ CF finds CyclicCF.
 //!
@@ -73,64 +84,48 @@
 //! those CO-after w1.
 //!
 //! # Complexity
-//! n operations, e reads, T bits, k = T / 1024 chunks of a set. Graph
-//! building, Kahn and Tarjan are O((n + e) log n). A union costs one pointer
-//! comparison per chunk and 16 word operations per chunk whose pointers
-//! differ, so O(k) per read of a write not yet in the reader's past. A read
-//! of x costs one bit test per asked-about write of x (rare keys) or one
-//! word operation per 64 of them plus one per block (frequent keys): the
-//! word walk replaced an enumeration of the whole set difference, whose
-//! size grows with the history. Memory: one set per write that something
-//! reads or follows (k pointers plus the chunks it changed).
-//! Dense vector clocks over a chain decomposition were considered and
-//! rejected: every write that no operation follows is a maximal element,
-//! so any chain decomposition has at least that many chains (a greedy one
-//! made 2,624 chains out of 12,989 tracked writes at 10^5 operations),
-//! which makes clocks O(n) long.
+//! n operations, e reads. Graph building (a sort and hash lookups) and Kahn
+//! (a heap) are O((n + e) log n). A round of the witness is O(n·W + e log n)
+//! for windows of W words (as wide as the widest question, at most 64),
+//! plus searches bounded by n + e nodes per round, and there are at most
+//! four rounds: a history that a store propagating writes within bounded
+//! time produces is checked in O((n + e) log n), whatever its length.
 //!
-//! Measured (`CHECKER_OPS=N cargo bench -p harness --bench checker`, the
-//! previous and this code alternately, three rounds in one session on the
-//! shared 2-core machine at load 5 to 6.5; peak RSS by `/usr/bin/time`):
+//! The exact search is not near-linear: with T bits and k = T / 1024
+//! chunks a union costs O(k), one pointer comparison per chunk and 16 word
+//! operations per chunk whose pointers differ. The pasts of these histories
+//! are not nested: whether an old write is in a past depends on which
+//! chains of reads reached it, and a union brings the reader the old writes
+//! the writer's chains reached and the reader's did not (about 6,300 bits
+//! per union at 10^6 operations, 71% of them more than 16,000 writes old),
+//! which any exact representation of the pasts has to record. Dense vector
+//! clocks over a chain decomposition are no better: every write that no
+//! operation follows is a maximal element, so any chain decomposition has
+//! at least that many chains (a greedy one made 2,624 chains out of 12,989
+//! tracked writes at 10^5 operations). The witness avoids all of this by
+//! asking only the questions a proof needs; the exact search runs for
+//! histories with violations, where it must name them.
 //!
-//! | operations | previous (bits for all followed writes, one set difference per read) | now |
+//! Measured on the bench's causal histories (`CHECKER_OPS=N cargo bench -p
+//! harness --bench checker`; exact search alone, then witness first; both
+//! builds alternately, three runs each, one session on the 2-core machine;
+//! peak RSS by `/usr/bin/time`):
+//!
+//! | operations | exact search alone | witness first |
 //! |---|---|---|
-//! | 10^4 | 5.4–6.1 ms, 9 MB | 5.7 ms, 9 MB |
-//! | 10^5 | 0.17–0.21 s, 39 MB | 0.19–0.22 s, 39 MB |
-//! | 3·10^5 | 0.97–1.08 s, 135 MB | 0.79–0.84 s, 130 MB |
-//! | 10^6 | 6.5–7.1 s, 635 MB | 4.4–4.8 s, 612 MB |
+//! | 10^4 | 7.6–8.8 ms, 9 MB | 4.9–5.6 ms, 9 MB |
+//! | 10^5 | 138–161 ms, 41 MB | 73–94 ms, 45 MB |
+//! | 3·10^5 | 0.55–0.60 s, 128 MB | 0.27–0.30 s, 126 MB |
+//! | 10^6 | 3.22–3.34 s, 610 MB | 1.12–1.20 s, 408 MB |
 //!
-//! (At a lower load earlier in that session, single runs: previous 5.1 s,
-//! now 2.8 s for 10^6.) Re-measured later at a load of 3 to 4, three runs
-//! each: 4.9–9.2 ms, 83–142 ms, 0.42–0.54 s and 2.6–2.8 s, with peaks of 9,
-//! 40, 128 and 610 MB. Still not linear: the time per operation grows
-//! about 5-fold from 10^4 to 10^6 operations at that load (8-fold at the
-//! higher one, 12-fold before), and the unions are what grows. The pasts
-//! of these histories are not nested: whether an old write is in a past
-//! depends on which chains of reads reached it, and a union brings the
-//! reader the old writes the writer's chains reached and the reader's did
-//! not. Counted on the previous code, a union added about 800 bits at 10^5 operations and
-//! 6,300 at 10^6 (71% of them more than 16,000 writes old); any exact
-//! representation of the pasts has to record those bits.
-//! Measured and set aside: a trie over the chunks (at 10^6 operations a
-//! union meets 59 chunks of 152 whose contents differ, spread over the
-//! whole set, so a trie would still descend to most of them), chunks of
-//! 512 or 2048 bits (slower at 10^6), and memoising unions of chunk pairs
-//! (58% of the pairs at 3·10^5 operations were new). Bits for every
-//! followed write, not only asked-about ones, made 10^6 operations 5 to 25%
-//! slower (the rule drops 8% of the bits: 143,081 instead of 154,835 at
-//! 10^6).
-//!
-//! Where the time goes, timed once by phase with `Instant` at a load of 3.6
-//! to 7 (10^5 operations, then 10^6): building the graph 50 ms and 0.72 s,
-//! the topological order 23 ms and 0.37 s, the unions (`Pasts::enter`) 17
-//! ms and 1.15–1.22 s, the read checks 9.5 ms and 0.38–0.40 s. Building and
-//! ordering grow 14- to 16-fold over ten times the operations (cache
-//! misses), the read checks 40-fold, the unions 70-fold. Tried then, with
-//! no change in user time at 10^6 (2.6–2.8 s either way): sorting the
-//! records by a key carried in each element instead of looked up, a sorted
-//! list for the nodes ready from the start with the heap only for the
-//! others, and skipping the writes CO-below each maximal write already found
-//! a word at a time instead of testing them one by one.
+//! The time per operation grows 2.2-fold from 10^4 to 10^6 operations with
+//! the witness (4-fold for the exact search). One round proves these
+//! histories, with windows of two words; no question needs a search. At
+//! 10^6 operations, timed by phase once: building the graph 0.46 s, the
+//! order 0.28 s, the witness 0.52 s (its numbering and window sizing 0.26
+//! s); at 10^5: 31, 18 and 32 ms. What grows faster than the operations is
+//! memory traffic: the hash table of written values, the heap of Kahn's
+//! algorithm and the numbering's per-key lists outgrow the caches.
 //!
 //! # Retiring bits: measured, not done
 //! A bit that no later check can ask about could be left out of every set
@@ -192,6 +187,7 @@ pub mod history;
 mod reads;
 mod report;
 pub mod retirement;
+mod witness;
 
 #[cfg(test)]
 mod tests;
@@ -213,15 +209,38 @@ pub fn check(history: &[Record]) -> Report {
 /// `scan_below_writes` times (the tests check both ways of finding
 /// maximal writes against the oracle).
 fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
-    check_tuned(history, scan_below_writes, causal_past::BLOCK_BITS)
+    check_tuned(
+        history,
+        scan_below_writes,
+        causal_past::BLOCK_BITS,
+        Some(witness::WINDOW_WORDS),
+    )
 }
 
 /// [`check_with`], numbering bits in blocks of `block_bits` (the tests use
-/// tiny blocks so that small histories span many).
-fn check_tuned(history: &[Record], scan_below_writes: usize, block_bits: usize) -> Report {
+/// tiny blocks so that small histories span many) and first trying to prove
+/// the history CCv with windows of `window_words` (`None`: straight to the
+/// exact search).
+fn check_tuned(
+    history: &[Record],
+    scan_below_writes: usize,
+    block_bits: usize,
+    window_words: Option<usize>,
+) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
     let (co, order) = causal_order(&g);
+    if found.is_empty()
+        && order.len() == n
+        && window_words.is_some_and(|w| witness::proves_ccv(&g, &co, &order, w))
+    {
+        return Report {
+            operations: history.len(),
+            sessions: g.session_count,
+            unchecked: 0,
+            violations: found,
+        };
+    }
     let mut checked = vec![false; n];
     for &v in &order {
         checked[v as usize] = true;

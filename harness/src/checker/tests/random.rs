@@ -13,9 +13,19 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::oracle::{Counts, oracle};
 use super::{read, txn, write};
+use crate::checker::causal_past::{BLOCK_BITS, SCAN_BELOW_WRITES};
+use crate::checker::graph::Graph;
 use crate::checker::history::Record;
 use crate::checker::retirement::lifetimes;
-use crate::checker::{Anomaly, Guarantee, check, check_tuned, check_with};
+use crate::checker::witness::{WINDOW_WORDS, proves_ccv};
+use crate::checker::{Anomaly, Guarantee, causal_order, check, check_tuned, check_with};
+
+/// Whether the witness proves `history` CCv with windows of `window` words.
+fn proves(history: &[Record], window: usize) -> bool {
+    let (g, found) = Graph::build(history);
+    let (co, order) = causal_order(&g);
+    found.is_empty() && order.len() == g.nodes.len() && proves_ccv(&g, &co, &order, window)
+}
 
 fn counts(history: &[Record], scan_below_writes: usize) -> Counts {
     counts_of(&check_with(history, scan_below_writes))
@@ -106,10 +116,15 @@ fn arbitrary(seed: u64) -> Vec<Record> {
 /// is causally (and convergently) consistent; each read is replaced by a
 /// random value of its key with probability `corrupt`.
 fn execution(seed: u64, corrupt: f64) -> Vec<Record> {
+    execution_of(seed, corrupt, 6)
+}
+
+/// [`execution`] with up to `most` sessions of up to `most` operations.
+fn execution_of(seed: u64, corrupt: f64, most: u64) -> Vec<Record> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let keys = rng.random_range(1..=4u64);
-    let sessions = rng.random_range(1..=6usize);
-    let mut left: Vec<u64> = (0..sessions).map(|_| rng.random_range(1..=6)).collect();
+    let sessions = rng.random_range(1..=most as usize);
+    let mut left: Vec<u64> = (0..sessions).map(|_| rng.random_range(1..=most)).collect();
     let mut seq = vec![0u64; sessions];
     let mut min_prefix = vec![0usize; sessions];
     // Log entries, and every value written (aborted ones too) with its entry.
@@ -211,7 +226,7 @@ fn agree_in_blocks(history: &[Record], seed: u64) -> Result<(), TestCaseError> {
     let expected = oracle(history);
     let block_bits = 1 + (seed % 3) as usize;
     for scan_below_writes in [0, usize::MAX] {
-        let report = check_tuned(history, scan_below_writes, block_bits);
+        let report = check_tuned(history, scan_below_writes, block_bits, None);
         prop_assert_eq!(
             counts_of(&report),
             expected.clone(),
@@ -229,6 +244,17 @@ proptest! {
     fn checker_agrees_with_oracle_in_small_blocks(seed: u64) {
         agree_in_blocks(&arbitrary(seed), seed)?;
         agree_in_blocks(&execution(seed, 0.15), seed)?;
+    }
+
+    /// Windows of one to three words, so that questions outside a window
+    /// and the search that answers them are common.
+    #[test]
+    fn checker_agrees_with_oracle_in_small_windows(seed: u64) {
+        let window = Some(1 + (seed % 3) as usize);
+        for history in [arbitrary(seed), execution(seed, 0.15), execution(seed, 0.0)] {
+            let report = check_tuned(&history, SCAN_BELOW_WRITES, BLOCK_BITS, window);
+            prop_assert_eq!(counts_of(&report), oracle(&history));
+        }
     }
 
     #[test]
@@ -263,6 +289,32 @@ proptest! {
         let history = execution(seed, 0.0);
         let report = check(&history);
         prop_assert_eq!(report.total(), 0, "{}", report);
+    }
+
+    /// The witness proves every causal execution CCv, with the default
+    /// window and with one word.
+    #[test]
+    fn witness_proves_causal_executions(seed: u64) {
+        let history = execution(seed, 0.0);
+        for window in [WINDOW_WORDS, 1] {
+            prop_assert!(proves(&history, window), "window of {} words", window);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Executions of up to 20 sessions of 20 operations hold up to a hundred
+    /// writes, so windows of one word leave most questions to the search
+    /// (or, once its budget is spent, to the exact checker).
+    #[test]
+    fn witness_agrees_with_oracle_beyond_its_window(seed: u64) {
+        for corrupt in [0.0, 0.005, 0.02] {
+            let history = execution_of(seed, corrupt, 20);
+            let report = check_tuned(&history, SCAN_BELOW_WRITES, BLOCK_BITS, Some(1));
+            prop_assert_eq!(counts_of(&report), oracle(&history));
+        }
     }
 }
 

@@ -1,0 +1,339 @@
+//! A proof that a history is causally convergent, found in time linear in
+//! its length when it exists, and tried before the exact search for
+//! violations.
+//!
+//! # The proof
+//! A history is CCv iff some total order ARB of its writes contains CO and
+//! every read returns the ARB-last write of its key among the writes in its
+//! strict causal past (the initial value if there is none). Take for ARB a
+//! topological order τ of CO. If, for every read r of x that returned w1,
+//! no write of x that τ places after w1 (after nothing, for the initial
+//! value) is in r's past, then:
+//! - no write w2 of x has w1 CO w2 CO r (it would follow w1 in τ): no
+//!   WriteCORead, and no WriteCOInitRead;
+//! - every CF edge w2 → w1 (w2 in r's past) goes forward in τ, as every CO
+//!   edge does, so CF ∪ CO is acyclic: no CyclicCF;
+//! - FracturedRead and SnapshotViolation name reads that are WriteCORead
+//!   (or WriteCOInitRead) anomalous, so there are none either.
+//!
+//! With no malformed record, no thin-air or aborted read and no CO cycle
+//! (all found while the graph is built and ordered), the exact checker
+//! would report nothing, and the empty report is the answer.
+//!
+//! # Finding τ
+//! The first τ is the checker's own order, earliest start first. A read that
+//! finds a τ-later write w2 of its key in its past shows a CF edge w2 → w1
+//! that τ contradicts; the next round orders CO ∪ those edges. A round that
+//! finds none proves the history CCv; a cycle (an anomaly, or CO ∪ CF
+//! cyclic), a read of the initial value with a write of its key in its past,
+//! or [`ROUNDS`] rounds without a proof hand the history to the exact
+//! checker, so the answer never depends on this module.
+//!
+//! # Why it is linear
+//! A read only asks about the writes of its key between w1 and itself in τ,
+//! which a store that propagates writes within a bounded time keeps few and
+//! recent. So a node keeps its causal past only over a window: the last
+//! `window_words` × 64 write items in τ up to its own, as a dense bit set. A
+//! window's bits are exact (every path to a node from a write in its window
+//! runs through predecessors whose windows hold that write), a union is one
+//! pass over the window, and a node's window is dropped once τ has moved
+//! past it. A question about a write older than the reader's window is
+//! answered by a search forward from the write among nodes τ places no
+//! later than the reader, within a budget of graph size over the whole
+//! round; past the budget the exact checker takes over.
+
+use std::collections::VecDeque;
+
+use super::cycles::{Digraph, Label, View};
+use super::graph::{Graph, ReadItem, Src};
+
+/// Default widest window, in words: 4096 write items.
+pub(crate) const WINDOW_WORDS: usize = 64;
+
+/// Rounds of reordering by the CF edges found before giving up.
+pub(crate) const ROUNDS: usize = 4;
+
+/// Whether the history of `g`, free of malformed records, thin-air reads and
+/// CO cycles, is causally convergent by the proof above. `co` is PO ∪ RF
+/// and `order` its topological order by earliest start.
+pub(crate) fn proves_ccv(g: &Graph<'_>, co: &Digraph, order: &[u32], window_words: usize) -> bool {
+    let n = g.nodes.len();
+    let all = vec![true; n];
+    let mut conflicts: Vec<(u32, u32, Label)> = Vec::new();
+    let mut tau = order.to_vec();
+    for round in 0..ROUNDS {
+        if round > 0 {
+            let cf = Digraph::new(n, &conflicts);
+            tau = View {
+                graphs: &[co, &cf],
+                include: &all,
+            }
+            .topological_order(|v| g.start_us(v));
+            if tau.len() < n {
+                return false;
+            }
+        }
+        match Round::new(g, &tau, window_words).contradictions(co, &tau, &mut conflicts) {
+            Some(0) => return true,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    false
+}
+
+/// One pass along τ.
+struct Round<'a> {
+    g: &'a Graph<'a>,
+    /// Per node: its place in τ.
+    place: Vec<u32>,
+    /// Per node: the number of write items of the nodes before it in τ, the
+    /// number of its first write item.
+    first: Vec<u32>,
+    /// Per write item number: its node.
+    writer: Vec<u32>,
+    /// Per key: its write items' numbers, ascending.
+    by_key: Vec<Vec<u32>>,
+    /// Words per window.
+    words: usize,
+}
+
+/// The inclusive pasts of processed nodes that later nodes may still need,
+/// each `words` words from word `base`.
+struct Windows {
+    words: usize,
+    slab: Vec<u64>,
+    free: Vec<u32>,
+    /// Per node: its slot and base word, if kept.
+    slot: Vec<Option<(u32, u32)>>,
+    /// Kept nodes, in τ order, with the word their window ends before.
+    kept: VecDeque<(u32, u32)>,
+}
+
+impl Windows {
+    fn new(words: usize, nodes: usize) -> Windows {
+        Windows {
+            words,
+            slab: Vec::new(),
+            free: Vec::new(),
+            slot: vec![None; nodes],
+            kept: VecDeque::new(),
+        }
+    }
+
+    fn keep(&mut self, node: u32, base: u32, end: u32, window: &[u64]) {
+        let s = self.free.pop().unwrap_or_else(|| {
+            self.slab.resize(self.slab.len() + self.words, 0);
+            (self.slab.len() / self.words - 1) as u32
+        });
+        let at = s as usize * self.words;
+        self.slab[at..at + self.words].copy_from_slice(window);
+        self.slot[node as usize] = Some((s, base));
+        self.kept.push_back((node, end));
+    }
+
+    /// Drops the windows that end at or before word `base`: they hold no
+    /// write item a later window covers.
+    fn drop_before(&mut self, base: u32) {
+        while let Some(&(node, end)) = self.kept.front() {
+            if end > base {
+                break;
+            }
+            self.kept.pop_front();
+            if let Some((s, _)) = self.slot[node as usize].take() {
+                self.free.push(s);
+            }
+        }
+    }
+
+    /// ORs node `p`'s window into `window`, which starts at word `base`.
+    fn union_into(&self, p: u32, base: u32, window: &mut [u64]) {
+        let Some((s, p_base)) = self.slot[p as usize] else {
+            return;
+        };
+        let shift = (base - p_base) as usize;
+        if shift >= self.words {
+            return;
+        }
+        let at = s as usize * self.words + shift;
+        for (w, &x) in window
+            .iter_mut()
+            .zip(&self.slab[at..at + self.words - shift])
+        {
+            *w |= x;
+        }
+    }
+}
+
+/// Searches forward in CO for questions outside a window, within a budget
+/// for the whole round.
+struct Search<'a> {
+    co: &'a Digraph,
+    budget: usize,
+    /// Per node: the search that last reached it.
+    seen: Vec<u32>,
+    search: u32,
+    stack: Vec<u32>,
+}
+
+impl Search<'_> {
+    /// Whether `a` CO `v`, searching among nodes placed before `v`; `None`
+    /// once the budget is spent.
+    fn reaches(&mut self, place: &[u32], a: u32, v: u32) -> Option<bool> {
+        self.search += 1;
+        let limit = place[v as usize];
+        self.stack.clear();
+        self.stack.push(a);
+        self.seen[a as usize] = self.search;
+        while let Some(x) = self.stack.pop() {
+            for &(m, _) in self.co.out(x) {
+                if m == v {
+                    return Some(true);
+                }
+                if place[m as usize] < limit && self.seen[m as usize] != self.search {
+                    self.budget = self.budget.checked_sub(1)?;
+                    self.seen[m as usize] = self.search;
+                    self.stack.push(m);
+                }
+            }
+        }
+        Some(false)
+    }
+}
+
+impl<'a> Round<'a> {
+    /// Numbers the write items along `tau`; windows are as wide as the
+    /// round's questions need, up to `max_words`.
+    fn new(g: &'a Graph<'a>, tau: &[u32], max_words: usize) -> Round<'a> {
+        let n = g.nodes.len();
+        let mut place = vec![0u32; n];
+        let mut first = vec![0u32; n];
+        let mut writer = Vec::with_capacity(g.write_items());
+        let mut by_key: Vec<Vec<u32>> = vec![Vec::new(); g.keys];
+        for (i, &v) in tau.iter().enumerate() {
+            place[v as usize] = i as u32;
+            first[v as usize] = writer.len() as u32;
+            for w in g.writes_of(v) {
+                by_key[w.key_idx as usize].push(writer.len() as u32);
+                writer.push(v);
+            }
+        }
+        let mut round = Round {
+            g,
+            place,
+            first,
+            writer,
+            by_key,
+            words: 1,
+        };
+        // A window holds at least its node's own items.
+        let own = tau
+            .iter()
+            .map(|&v| (round.end(v) - round.first[v as usize] / 64) as usize)
+            .max()
+            .unwrap_or(1);
+        let widest = tau
+            .iter()
+            .flat_map(|&v| {
+                let round = &round;
+                g.reads_of(v).iter().filter_map(move |r| {
+                    let oldest = round.asked(v, r).next()?;
+                    Some((round.end(v) - oldest / 64) as usize)
+                })
+            })
+            .max()
+            .unwrap_or(1);
+        round.words = widest.min(max_words).max(own);
+        round
+    }
+
+    /// The word `v`'s window ends before: the one after its last write item.
+    fn end(&self, v: u32) -> u32 {
+        (self.first[v as usize] + self.g.writes_of(v).len() as u32).div_ceil(64)
+    }
+
+    /// The write items that read `r` of node `v` asks about, ascending:
+    /// those of its key after the write it returned (all, for the initial
+    /// value) and before `v`.
+    fn asked(&self, v: u32, r: &ReadItem) -> impl Iterator<Item = u32> + '_ {
+        let after = match (r.key_idx, r.src) {
+            (Some(_), Src::Init) => Some(0),
+            (Some(k), Src::Node(w1)) => self
+                .g
+                .writes_of(w1)
+                .iter()
+                .position(|x| x.key_idx == k)
+                .map(|i| self.first[w1 as usize] + i as u32 + 1),
+            _ => None,
+        };
+        let items: &[u32] = match (r.key_idx, after) {
+            (Some(k), Some(after)) => {
+                let items = &self.by_key[k as usize];
+                &items[items.partition_point(|&b| b < after)..]
+            }
+            _ => &[],
+        };
+        let before = self.first[v as usize];
+        items.iter().copied().take_while(move |&b| b < before)
+    }
+
+    /// Adds to `conflicts` the CF edges that τ contradicts and returns how
+    /// many; `None` when the history cannot be proved CCv this way.
+    fn contradictions(
+        &self,
+        co: &Digraph,
+        order: &[u32],
+        conflicts: &mut Vec<(u32, u32, Label)>,
+    ) -> Option<usize> {
+        let g = self.g;
+        let mut windows = Windows::new(self.words, g.nodes.len());
+        let mut search = Search {
+            co,
+            budget: g.nodes.len() + g.reads.len(),
+            seen: vec![0; g.nodes.len()],
+            search: 0,
+            stack: Vec::new(),
+        };
+        let mut window = vec![0u64; self.words];
+        let mut found = 0;
+        for &v in order {
+            let end = self.end(v);
+            let base = end.saturating_sub(self.words as u32);
+            windows.drop_before(base);
+            window.fill(0);
+            if g.nodes[v as usize].pos > 0 {
+                windows.union_into(v - 1, base, &mut window);
+            }
+            for r in g.reads_of(v) {
+                if let Src::Node(w) = r.src {
+                    windows.union_into(w, base, &mut window);
+                }
+            }
+            for i in g.read_range(v) {
+                let r = &g.reads[i];
+                for b in self.asked(v, r) {
+                    let held = match b.checked_sub(base * 64) {
+                        Some(o) => window[o as usize / 64] >> (o % 64) & 1 == 1,
+                        None => search.reaches(&self.place, self.writer[b as usize], v)?,
+                    };
+                    if held {
+                        // A write of the key in the past of a read of the
+                        // initial value: WriteCOInitRead.
+                        let Src::Node(w1) = r.src else { return None };
+                        conflicts.push((self.writer[b as usize], w1, Label::Cf(i as u32)));
+                        found += 1;
+                    }
+                }
+            }
+            let first = self.first[v as usize];
+            for b in first..first + g.writes_of(v).len() as u32 {
+                let o = (b - base * 64) as usize;
+                window[o / 64] |= 1 << (o % 64);
+            }
+            if g.po_next(v).is_some() || !g.writes_of(v).is_empty() {
+                windows.keep(v, base, end, &window);
+            }
+        }
+        Some(found)
+    }
+}
