@@ -213,26 +213,26 @@ fn check_with(history: &[Record], scan_below_writes: usize) -> Report {
         history,
         scan_below_writes,
         causal_past::BLOCK_BITS,
-        Some(witness::WINDOW_WORDS),
+        Some(witness::Tuning::DEFAULT),
     )
 }
 
 /// [`check_with`], numbering bits in blocks of `block_bits` (the tests use
 /// tiny blocks so that small histories span many) and first trying to prove
-/// the history CCv with windows of `window_words` (`None`: straight to the
-/// exact search).
+/// the history CCv, tuned by `tuning` (`None`: straight to the exact
+/// search).
 fn check_tuned(
     history: &[Record],
     scan_below_writes: usize,
     block_bits: usize,
-    window_words: Option<usize>,
+    tuning: Option<witness::Tuning>,
 ) -> Report {
     let (g, mut found) = Graph::build(history);
     let n = g.nodes.len();
     let (co, order) = causal_order(&g);
     if found.is_empty()
         && order.len() == n
-        && window_words.is_some_and(|w| witness::proves_ccv(&g, &co, &order, w))
+        && tuning.is_some_and(|t| witness::proves_ccv(&g, &co, &order, t))
     {
         return Report {
             operations: history.len(),

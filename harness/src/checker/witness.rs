@@ -33,22 +33,41 @@
 //! A read only asks about the writes of its key between w1 and itself in τ,
 //! which a store that propagates writes within a bounded time keeps few and
 //! recent. So a node keeps its causal past only over a window: the last
-//! `window_words` × 64 write items in τ up to its own, as a dense bit set. A
-//! window's bits are exact (every path to a node from a write in its window
-//! runs through predecessors whose windows hold that write), a union is one
-//! pass over the window, and a node's window is dropped once τ has moved
-//! past it. A question about a write older than the reader's window is
-//! answered by a search forward from the write among nodes τ places no
-//! later than the reader, within a budget of graph size over the whole
-//! round; past the budget the exact checker takes over.
+//! write items in τ up to its own, at most [`Tuning::window_words`] × 64 and
+//! no more than the widest question needs, as a dense bit set. A window's
+//! bits are exact (every path to a node from a write in its window runs
+//! through predecessors whose windows hold that write), a union is one pass
+//! over the window, and a node's window is dropped once τ has moved past
+//! it. Questions about writes older than the reader's window (a read from
+//! an old snapshot, a cold key) go to two bounded searches ([`Search`]),
+//! within a budget of twice the graph's size per round; past the budget the
+//! exact checker takes over. Each round is O(n·W + e log n) for n nodes, e
+//! reads and windows of W words, plus the searches.
 
 use std::collections::VecDeque;
 
 use super::cycles::{Digraph, Label, View};
 use super::graph::{Graph, ReadItem, Src};
 
-/// Default widest window, in words: 4096 write items.
-pub(crate) const WINDOW_WORDS: usize = 64;
+/// How wide windows may grow and how far searches go before giving up (the
+/// tests shrink them so that small histories take every path).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tuning {
+    /// The widest window, in words of 64 write items.
+    pub window_words: usize,
+    /// Node visits of the first, short forward search of a question.
+    pub forward_first: usize,
+    /// Node visits of a marking of a reader's past before it gives up.
+    pub mark_at_most: usize,
+}
+
+impl Tuning {
+    pub const DEFAULT: Tuning = Tuning {
+        window_words: 64,
+        forward_first: 64,
+        mark_at_most: 1024,
+    };
+}
 
 /// Rounds of reordering by the CF edges found before giving up.
 pub(crate) const ROUNDS: usize = 4;
@@ -56,7 +75,7 @@ pub(crate) const ROUNDS: usize = 4;
 /// Whether the history of `g`, free of malformed records, thin-air reads and
 /// CO cycles, is causally convergent by the proof above. `co` is PO ∪ RF
 /// and `order` its topological order by earliest start.
-pub(crate) fn proves_ccv(g: &Graph<'_>, co: &Digraph, order: &[u32], window_words: usize) -> bool {
+pub(crate) fn proves_ccv(g: &Graph<'_>, co: &Digraph, order: &[u32], tuning: Tuning) -> bool {
     let n = g.nodes.len();
     let all = vec![true; n];
     let mut conflicts: Vec<(u32, u32, Label)> = Vec::new();
@@ -73,7 +92,8 @@ pub(crate) fn proves_ccv(g: &Graph<'_>, co: &Digraph, order: &[u32], window_word
                 return false;
             }
         }
-        match Round::new(g, &tau, window_words).contradictions(co, &tau, &mut conflicts) {
+        let round = Round::new(g, &tau, tuning.window_words);
+        match round.contradictions(Search::new(g, co, tuning), &tau, &mut conflicts) {
             Some(0) => return true,
             Some(_) => {}
             None => return false,
@@ -165,39 +185,143 @@ impl Windows {
     }
 }
 
-/// Searches forward in CO for questions outside a window, within a budget
-/// for the whole round.
+/// Answers the questions outside a node's window, within a budget of
+/// node visits for the whole round. Two searches suit different stores: one
+/// forward from the asked-about write, which is short where old writes
+/// soon reach everything or the reader soon; and one marking the reader's
+/// past back to its oldest question, which is short where the reader reads
+/// an old snapshot. A question gets a short forward search and (once per
+/// reader) a bounded marking, the one that last answered first, then a full
+/// forward search.
 struct Search<'a> {
+    g: &'a Graph<'a>,
     co: &'a Digraph,
+    tuning: Tuning,
     budget: usize,
-    /// Per node: the search that last reached it.
+    /// Per node: the forward search that last reached it.
     seen: Vec<u32>,
     search: u32,
+    /// Per node: the marking that last reached it.
+    past: Vec<u32>,
+    marking: u32,
+    /// The reader last marked, and whether its marking completed.
+    marked: Option<(u32, bool)>,
+    /// Whether a marking answered the last reader that needed a search.
+    mark_first: bool,
     stack: Vec<u32>,
 }
 
-impl Search<'_> {
-    /// Whether `a` CO `v`, searching among nodes placed before `v`; `None`
-    /// once the budget is spent.
-    fn reaches(&mut self, place: &[u32], a: u32, v: u32) -> Option<bool> {
+impl<'a> Search<'a> {
+    fn new(g: &'a Graph<'a>, co: &'a Digraph, tuning: Tuning) -> Search<'a> {
+        let n = g.nodes.len();
+        Search {
+            g,
+            co,
+            tuning,
+            budget: 2 * (n + g.reads.len()),
+            seen: vec![0; n],
+            search: 0,
+            past: vec![0; n],
+            marking: 0,
+            marked: None,
+            mark_first: false,
+            stack: Vec::new(),
+        }
+    }
+
+    /// Spends one node visit; `None` once the budget is spent.
+    fn spend(&mut self) -> Option<()> {
+        self.budget = self.budget.checked_sub(1)?;
+        Some(())
+    }
+
+    /// Whether `a` CO `v`, for a write `a` that `place` puts at `lo` or
+    /// later, `lo` being the same for all of `v`'s questions. The search
+    /// that answered the last reader first goes first. `None` once the
+    /// budget is spent.
+    fn reaches(&mut self, place: &[u32], a: u32, v: u32, lo: u32) -> Option<bool> {
+        let unmarked = self.marked.is_none_or(|(m, _)| m != v);
+        if self.mark_first && unmarked {
+            self.mark(place, v, lo)?;
+        }
+        if self.marked == Some((v, true)) {
+            return Some(self.past[a as usize] == self.marking);
+        }
+        if let Some(answer) = self.forward(place, a, v, self.tuning.forward_first)? {
+            self.mark_first = false;
+            return Some(answer);
+        }
+        if self.marked.is_none_or(|(m, _)| m != v) {
+            self.mark(place, v, lo)?;
+            if self.marked == Some((v, true)) {
+                self.mark_first = true;
+                return Some(self.past[a as usize] == self.marking);
+            }
+        }
+        self.forward(place, a, v, usize::MAX)?
+    }
+
+    fn mark(&mut self, place: &[u32], v: u32, lo: u32) -> Option<()> {
+        let complete = self.mark_past(place, v, lo)?;
+        self.marked = Some((v, complete));
+        Some(())
+    }
+
+    /// Searches forward from `a` for `v` among nodes placed before `v`,
+    /// visiting at most `most` nodes (`Some(None)` if that was too few).
+    fn forward(&mut self, place: &[u32], a: u32, v: u32, most: usize) -> Option<Option<bool>> {
         self.search += 1;
         let limit = place[v as usize];
+        let mut left = most;
         self.stack.clear();
         self.stack.push(a);
         self.seen[a as usize] = self.search;
         while let Some(x) = self.stack.pop() {
             for &(m, _) in self.co.out(x) {
                 if m == v {
-                    return Some(true);
+                    return Some(Some(true));
                 }
                 if place[m as usize] < limit && self.seen[m as usize] != self.search {
-                    self.budget = self.budget.checked_sub(1)?;
+                    if left == 0 {
+                        return Some(None);
+                    }
+                    left -= 1;
+                    self.spend()?;
                     self.seen[m as usize] = self.search;
                     self.stack.push(m);
                 }
             }
         }
-        Some(false)
+        Some(Some(false))
+    }
+
+    /// Marks the nodes of `v`'s strict past that `place` puts at `lo` or
+    /// later; whether it did so within `mark_at_most` visits.
+    fn mark_past(&mut self, place: &[u32], v: u32, lo: u32) -> Option<bool> {
+        let g = self.g;
+        self.marking += 1;
+        let mut left = self.tuning.mark_at_most;
+        self.stack.clear();
+        self.stack.push(v);
+        while let Some(x) = self.stack.pop() {
+            let po = (g.nodes[x as usize].pos > 0).then(|| x - 1);
+            let rf = g.reads_of(x).iter().filter_map(|r| match r.src {
+                Src::Node(w) => Some(w),
+                _ => None,
+            });
+            for p in po.into_iter().chain(rf) {
+                if place[p as usize] >= lo && self.past[p as usize] != self.marking {
+                    if left == 0 {
+                        return Some(false);
+                    }
+                    left -= 1;
+                    self.spend()?;
+                    self.past[p as usize] = self.marking;
+                    self.stack.push(p);
+                }
+            }
+        }
+        Some(true)
     }
 }
 
@@ -281,19 +405,12 @@ impl<'a> Round<'a> {
     /// many; `None` when the history cannot be proved CCv this way.
     fn contradictions(
         &self,
-        co: &Digraph,
+        mut search: Search<'_>,
         order: &[u32],
         conflicts: &mut Vec<(u32, u32, Label)>,
     ) -> Option<usize> {
         let g = self.g;
         let mut windows = Windows::new(self.words, g.nodes.len());
-        let mut search = Search {
-            co,
-            budget: g.nodes.len() + g.reads.len(),
-            seen: vec![0; g.nodes.len()],
-            search: 0,
-            stack: Vec::new(),
-        };
         let mut window = vec![0u64; self.words];
         let mut found = 0;
         for &v in order {
@@ -309,12 +426,19 @@ impl<'a> Round<'a> {
                     windows.union_into(w, base, &mut window);
                 }
             }
+            // The oldest question, where a marking of the past would stop.
+            let lo = g
+                .reads_of(v)
+                .iter()
+                .filter_map(|r| self.asked(v, r).next())
+                .min()
+                .map_or(0, |b| self.place[self.writer[b as usize] as usize]);
             for i in g.read_range(v) {
                 let r = &g.reads[i];
                 for b in self.asked(v, r) {
                     let held = match b.checked_sub(base * 64) {
                         Some(o) => window[o as usize / 64] >> (o % 64) & 1 == 1,
-                        None => search.reaches(&self.place, self.writer[b as usize], v)?,
+                        None => search.reaches(&self.place, self.writer[b as usize], v, lo)?,
                     };
                     if held {
                         // A write of the key in the past of a read of the

@@ -17,15 +17,44 @@ use crate::checker::causal_past::{BLOCK_BITS, SCAN_BELOW_WRITES};
 use crate::checker::graph::Graph;
 use crate::checker::history::Record;
 use crate::checker::retirement::lifetimes;
-use crate::checker::witness::{WINDOW_WORDS, proves_ccv};
+use crate::checker::witness::{Tuning, proves_ccv};
 use crate::checker::{Anomaly, Guarantee, causal_order, check, check_tuned, check_with};
 
-/// Whether the witness proves `history` CCv with windows of `window` words.
-fn proves(history: &[Record], window: usize) -> bool {
+/// Whether the witness proves `history` CCv with windows of at most
+/// `window_words`.
+fn proves(history: &[Record], window_words: usize) -> bool {
     let (g, found) = Graph::build(history);
     let (co, order) = causal_order(&g);
-    found.is_empty() && order.len() == g.nodes.len() && proves_ccv(&g, &co, &order, window)
+    let tuning = Tuning {
+        window_words,
+        ..Tuning::DEFAULT
+    };
+    found.is_empty() && order.len() == g.nodes.len() && proves_ccv(&g, &co, &order, tuning)
 }
+
+/// Windows of one word and searches that give up at once or soon, so that
+/// small histories take every way of answering a question.
+const NARROW: [Tuning; 4] = [
+    Tuning {
+        window_words: 1,
+        ..Tuning::DEFAULT
+    },
+    Tuning {
+        window_words: 1,
+        forward_first: 0,
+        mark_at_most: 1024,
+    },
+    Tuning {
+        window_words: 1,
+        forward_first: 0,
+        mark_at_most: 2,
+    },
+    Tuning {
+        window_words: 1,
+        forward_first: 1,
+        mark_at_most: 1,
+    },
+];
 
 fn counts(history: &[Record], scan_below_writes: usize) -> Counts {
     counts_of(&check_with(history, scan_below_writes))
@@ -250,9 +279,12 @@ proptest! {
     /// and the search that answers them are common.
     #[test]
     fn checker_agrees_with_oracle_in_small_windows(seed: u64) {
-        let window = Some(1 + (seed % 3) as usize);
+        let tuning = Some(Tuning {
+            window_words: 1 + (seed % 3) as usize,
+            ..Tuning::DEFAULT
+        });
         for history in [arbitrary(seed), execution(seed, 0.15), execution(seed, 0.0)] {
-            let report = check_tuned(&history, SCAN_BELOW_WRITES, BLOCK_BITS, window);
+            let report = check_tuned(&history, SCAN_BELOW_WRITES, BLOCK_BITS, tuning);
             prop_assert_eq!(counts_of(&report), oracle(&history));
         }
     }
@@ -296,24 +328,25 @@ proptest! {
     #[test]
     fn witness_proves_causal_executions(seed: u64) {
         let history = execution(seed, 0.0);
-        for window in [WINDOW_WORDS, 1] {
+        for window in [Tuning::DEFAULT.window_words, 1] {
             prop_assert!(proves(&history, window), "window of {} words", window);
         }
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(120))]
 
-    /// Executions of up to 20 sessions of 20 operations hold up to a hundred
-    /// writes, so windows of one word leave most questions to the search
-    /// (or, once its budget is spent, to the exact checker).
+    /// Executions of up to 30 sessions of 30 operations hold up to a few
+    /// hundred writes, so windows of one word leave most questions to the searches
+    /// (or, once their budget is spent, to the exact checker).
     #[test]
     fn witness_agrees_with_oracle_beyond_its_window(seed: u64) {
-        for corrupt in [0.0, 0.005, 0.02] {
-            let history = execution_of(seed, corrupt, 20);
-            let report = check_tuned(&history, SCAN_BELOW_WRITES, BLOCK_BITS, Some(1));
-            prop_assert_eq!(counts_of(&report), oracle(&history));
+        let tuning = NARROW[(seed % 4) as usize];
+        for corrupt in [0.005, 0.02] {
+            let history = execution_of(seed, corrupt, 30);
+            let report = check_tuned(&history, SCAN_BELOW_WRITES, BLOCK_BITS, Some(tuning));
+            prop_assert_eq!(counts_of(&report), oracle(&history), "{:?}", tuning);
         }
     }
 }
