@@ -87,9 +87,10 @@
 //! n operations, e reads. Graph building (a sort and hash lookups) and Kahn
 //! (a heap) are O((n + e) log n). A round of the witness is O(n·W + e log n)
 //! for windows of W words (as wide as the widest question, at most 64),
-//! plus searches bounded by n + e nodes per round, and there are at most
-//! four rounds: a history that a store propagating writes within bounded
-//! time produces is checked in O((n + e) log n), whatever its length.
+//! plus searches bounded by 2(n + e) node visits, and there are at most
+//! four rounds. So a history the witness proves is checked in
+//! O((n + e) log n); on the causal histories measured below the searches
+//! used at most 6% of their budget and two rounds sufficed.
 //!
 //! The exact search is not near-linear: with T bits and k = T / 1024
 //! chunks a union costs O(k), one pointer comparison per chunk and 16 word
@@ -103,30 +104,50 @@
 //! operation follows is a maximal element, so any chain decomposition has
 //! at least that many chains (a greedy one made 2,624 chains out of 12,989
 //! tracked writes at 10^5 operations). The witness avoids all of this by
-//! asking only the questions a proof needs; the exact search runs for
-//! histories with violations, where it must name them.
+//! asking only the questions a proof needs. The exact search still decides
+//! every history the witness cannot prove: those with violations, which it
+//! must name, and those whose writes are not convergent.
 //!
-//! Measured on the bench's causal histories (`CHECKER_OPS=N cargo bench -p
-//! harness --bench checker`; exact search alone, then witness first; both
-//! builds alternately, three runs each, one session on the 2-core machine;
-//! peak RSS by `/usr/bin/time`):
+//! Measured with the exact search alone (the previous checker) and with the
+//! witness first, both builds alternately in one session on the 2-core
+//! machine at a load of 1.3 to 1.6; peak RSS by `/usr/bin/time`. The bench's
+//! causal histories (`CHECKER_OPS=N cargo bench -p harness --bench
+//! checker`), three runs each:
 //!
 //! | operations | exact search alone | witness first |
 //! |---|---|---|
-//! | 10^4 | 7.6–8.8 ms, 9 MB | 4.9–5.6 ms, 9 MB |
-//! | 10^5 | 138–161 ms, 41 MB | 73–94 ms, 45 MB |
-//! | 3·10^5 | 0.55–0.60 s, 128 MB | 0.27–0.30 s, 126 MB |
-//! | 10^6 | 3.22–3.34 s, 610 MB | 1.12–1.20 s, 408 MB |
+//! | 10^4 | 8.6–10.3 ms, 9 MB | 3.8–5.4 ms, 9 MB |
+//! | 10^5 | 145–203 ms, 40 MB | 88–103 ms, 42 MB |
+//! | 3·10^5 | 0.67–0.77 s, 128 MB | 0.32–0.36 s, 116 MB |
+//! | 10^6 | 4.43–4.73 s, 610 MB | 1.18–1.32 s, 362 MB |
 //!
-//! The time per operation grows 2.2-fold from 10^4 to 10^6 operations with
-//! the witness (4-fold for the exact search). One round proves these
-//! histories, with windows of two words; no question needs a search. At
-//! 10^6 operations, timed by phase once: building the graph 0.46 s, the
-//! order 0.28 s, the witness 0.52 s (its numbering and window sizing 0.26
-//! s); at 10^5: 31, 18 and 32 ms. What grows faster than the operations is
+//! With the witness the time per operation grows about 2.5-fold from 10^4
+//! to 10^6 operations (5-fold for the exact search); one round with
+//! windows of two words proves them. At 10^6 operations, timed by phase
+//! once: building the graph 0.46 s, the order 0.28 s, the witness 0.52 s;
+//! at 10^5: 31, 18 and 32 ms. What grows faster than the operations is
 //! memory traffic: the hash table of written values, the heap of Kahn's
-//! algorithm and the numbering's per-key lists outgrow the caches.
+//! algorithm and the per-key lists outgrow the caches.
 //!
+//! The simulator's histories (`cmbench check`, two runs each) of the quick
+//! config at 3000 wf/s, for 6.6 s (about 1.1·10^5 operations) and 66 s
+//! (about 10^6), exact search alone → witness first:
+//!
+//! | design | 1.1·10^5 | 10^6 | witness rounds at 10^6 |
+//! |---|---|---|---|
+//! | causalmesh | 125 → 125 ms | 3.75–3.77 → 1.75–2.12 s | 2 |
+//! | causalmesh-tcc | 120 → 80 ms | 3.15–3.25 → 1.74–1.87 s | 2 |
+//! | hydrocache-con | 96 → 105 ms | 2.73–2.81 → 1.00–1.15 s | 1 |
+//! | hydrocache-opt | 124 → 94 ms | 2.58–2.79 → 0.94–1.12 s | 1 |
+//! | faastcc | 149 → 115 ms | 5.50–6.20 → 1.14–1.36 s | 1 |
+//! | eventual (24,078 violations at 10^6) | 131 → 115 ms | 3.53–4.33 → 4.17–4.58 s | – |
+//!
+//! From 1.1·10^5 to 10^6 operations the witness's time per operation grows
+//! 1.1- to 1.3-fold for HydroCache and FaaSTCC (one round), 1.6- to 1.9-fold
+//! for CausalMesh and 2.5- to 2.7-fold for CausalMesh-TCC (two rounds at
+//! 10^6, with windows of 64 words); the exact search's, on the eventual
+//! cache's history, 3- to 4.5-fold.
+
 //! # Retiring bits: measured, not done
 //! A bit that no later check can ask about could be left out of every set
 //! built afterwards, and if the bits still askable sat in few chunks, unions
