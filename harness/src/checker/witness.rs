@@ -229,10 +229,15 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Spends one node visit; `None` once the budget is spent.
-    fn spend(&mut self) -> Option<()> {
+    /// Spends one node visit of `left` and of the budget: `Some(false)` once
+    /// `left` is used up, `None` once the budget is.
+    fn visit(&mut self, left: &mut usize) -> Option<bool> {
+        if *left == 0 {
+            return Some(false);
+        }
+        *left -= 1;
         self.budget = self.budget.checked_sub(1)?;
-        Some(())
+        Some(true)
     }
 
     /// Whether `a` CO `v`, for a write `a` that `place` puts at `lo` or
@@ -282,11 +287,9 @@ impl<'a> Search<'a> {
                     return Some(Some(true));
                 }
                 if place[m as usize] < limit && self.seen[m as usize] != self.search {
-                    if left == 0 {
+                    if !self.visit(&mut left)? {
                         return Some(None);
                     }
-                    left -= 1;
-                    self.spend()?;
                     self.seen[m as usize] = self.search;
                     self.stack.push(m);
                 }
@@ -311,11 +314,9 @@ impl<'a> Search<'a> {
             });
             for p in po.into_iter().chain(rf) {
                 if place[p as usize] >= lo && self.past[p as usize] != self.marking {
-                    if left == 0 {
+                    if !self.visit(&mut left)? {
                         return Some(false);
                     }
-                    left -= 1;
-                    self.spend()?;
                     self.past[p as usize] = self.marking;
                     self.stack.push(p);
                 }
