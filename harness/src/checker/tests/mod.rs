@@ -5,8 +5,10 @@ mod oracle;
 mod random;
 mod retirement;
 
+use super::graph::Graph;
 use super::history::{OpKind, Record};
-use super::{Anomaly, Guarantee, Report, check};
+use super::witness::{Tuning, proves_ccv};
+use super::{Anomaly, Guarantee, Report, causal_order, check};
 
 fn record(session: u64, seq: u64, node: u64, kind: OpKind) -> Record {
     Record {
@@ -54,6 +56,18 @@ pub(super) fn txn(
         committed: Some(committed),
         ..record(session, seq, 0, OpKind::Txn)
     }
+}
+
+/// Whether the witness proves `history` CCv with windows of at most
+/// `window_words`.
+pub(super) fn proves(history: &[Record], window_words: usize) -> bool {
+    let (g, found) = Graph::build(history);
+    let (co, order) = causal_order(&g);
+    let tuning = Tuning {
+        window_words,
+        ..Tuning::DEFAULT
+    };
+    found.is_empty() && order.len() == g.nodes.len() && proves_ccv(&g, &co, &order, tuning)
 }
 
 fn found(report: &Report) -> Vec<(Anomaly, Option<Guarantee>)> {
@@ -234,6 +248,29 @@ fn cyclic_cf_two_sessions_see_two_writes_in_opposite_orders() {
             "as seen by"
         ]
     );
+}
+
+/// x = 12 starts after x = 11 but a read returning x = 11 has x = 12 in its
+/// past: the witness's first order, by start, is contradicted, and the
+/// second, with x = 12 first, proves the history. A session that then reads
+/// x = 11 before x = 12 closes a CF cycle, which no order can witness.
+#[test]
+fn witness_reorders_concurrent_writes_read_against_their_start_order() {
+    let mut history = vec![
+        write(1, 0, 0, X, 11),
+        write(2, 0, 1, X, 12),
+        write(2, 1, 1, Y, 21),
+        read(3, 0, 0, Y, 21),
+        read(3, 1, 0, X, 11),
+    ];
+    for (r, start) in history.iter_mut().zip([10, 15, 16, 20, 21]) {
+        r.start_us = start;
+    }
+    assert!(proves(&history, Tuning::DEFAULT.window_words));
+    assert_valid(&history);
+    history.extend([read(4, 0, 1, X, 11), read(4, 1, 1, X, 12)]);
+    assert!(!proves(&history, Tuning::DEFAULT.window_words));
+    assert_found(&history, &[(Anomaly::CyclicCF, None)]);
 }
 
 #[test]

@@ -12,25 +12,12 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::oracle::{Counts, oracle};
-use super::{read, txn, write};
+use super::{proves, read, txn, write};
 use crate::checker::causal_past::{BLOCK_BITS, SCAN_BELOW_WRITES};
-use crate::checker::graph::Graph;
 use crate::checker::history::Record;
 use crate::checker::retirement::lifetimes;
-use crate::checker::witness::{Tuning, proves_ccv};
-use crate::checker::{Anomaly, Guarantee, causal_order, check, check_tuned, check_with};
-
-/// Whether the witness proves `history` CCv with windows of at most
-/// `window_words`.
-fn proves(history: &[Record], window_words: usize) -> bool {
-    let (g, found) = Graph::build(history);
-    let (co, order) = causal_order(&g);
-    let tuning = Tuning {
-        window_words,
-        ..Tuning::DEFAULT
-    };
-    found.is_empty() && order.len() == g.nodes.len() && proves_ccv(&g, &co, &order, tuning)
-}
+use crate::checker::witness::Tuning;
+use crate::checker::{Anomaly, Guarantee, check, check_tuned, check_with};
 
 /// Windows of one word and searches that give up at once or soon, so that
 /// small histories take every way of answering a question.
