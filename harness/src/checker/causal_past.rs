@@ -1,5 +1,6 @@
-//! The causal past of every operation, computed along a topological order of
-//! PO ∪ RF as the set of the writes in it that some check may ask about
+//! The exact search's causal past of every operation (for the histories the
+//! witness does not prove), computed along a topological order of PO ∪ RF
+//! as the set of the writes in it that some check may ask about
 //! ([`asked_about`]). Each set is a persistent bit set ([`Bits`]) and a
 //! node's past is the union of its predecessors' (its PO predecessor's and
 //! those of the writes it reads), joined chunk by chunk.
