@@ -154,8 +154,18 @@ impl<'h> Graph<'h> {
                 ));
                 continue;
             }
+            // An aborted transaction's writes are known (reads of them are
+            // AbortedRead) but it is no node.
             written.extend(ws.iter().map(|&kv| (kv, i)));
-            kept.push((i, session, start_us, o));
+            if !matches!(
+                o,
+                Op::Txn {
+                    committed: false,
+                    ..
+                }
+            ) {
+                kept.push((i, session, start_us, o));
+            }
         }
 
         let mut g = Graph {
@@ -171,15 +181,10 @@ impl<'h> Graph<'h> {
         let mut key_idx: FxHashMap<u64, u32> = FxHashMap::default();
         let mut last_session = None;
         for &(i, session_id, start_us, o) in &kept {
-            let (pairs, committed) = match o {
-                Op::Txn {
-                    writes, committed, ..
-                } => (writes, committed),
-                _ => (&[][..], true),
+            let pairs = match o {
+                Op::Txn { writes, .. } => writes,
+                _ => &[][..],
             };
-            if !committed {
-                continue;
-            }
             if last_session != Some(session_id) {
                 last_session = Some(session_id);
                 g.session_first.push(g.nodes.len() as u32);
@@ -214,16 +219,7 @@ impl<'h> Graph<'h> {
         g.session_first.push(g.nodes.len() as u32);
         g.keys = key_idx.len();
 
-        let committed = kept.iter().filter(|&&(_, _, _, o)| {
-            !matches!(
-                o,
-                Op::Txn {
-                    committed: false,
-                    ..
-                }
-            )
-        });
-        for (n, &(i, _, _, o)) in committed.enumerate() {
+        for (n, &(i, _, _, o)) in kept.iter().enumerate() {
             let i = i as usize;
             let r = &records[i];
             let single;

@@ -47,7 +47,7 @@
 use std::collections::VecDeque;
 
 use super::cycles::{Digraph, Label, View};
-use super::graph::{Graph, ReadItem, Src};
+use super::graph::{Graph, Src};
 
 /// How wide windows may grow and how far searches go before giving up (the
 /// tests shrink them so that small histories take every path).
@@ -114,6 +114,9 @@ struct Round<'a> {
     writer: Vec<u32>,
     /// Per key: its write items' numbers, ascending.
     by_key: Vec<Vec<u32>>,
+    /// Per read item: where in its key's `by_key` its questions start (the
+    /// first item after the write it returned; `u32::MAX` if it asks none).
+    asked_from: Vec<u32>,
     /// Words per window.
     words: usize,
 }
@@ -343,12 +346,31 @@ impl<'a> Round<'a> {
                 writer.push(v);
             }
         }
+        let asked_from = g
+            .reads
+            .iter()
+            .map(|r| {
+                let after = match (r.key_idx, r.src) {
+                    (Some(_), Src::Init) => 0,
+                    (Some(k), Src::Node(w1)) => {
+                        match g.writes_of(w1).iter().position(|x| x.key_idx == k) {
+                            Some(i) => first[w1 as usize] + i as u32 + 1,
+                            None => return u32::MAX,
+                        }
+                    }
+                    _ => return u32::MAX,
+                };
+                let items = r.key_idx.map_or(&[][..], |k| &by_key[k as usize]);
+                items.partition_point(|&b| b < after) as u32
+            })
+            .collect();
         let mut round = Round {
             g,
             place,
             first,
             writer,
             by_key,
+            asked_from,
             words: 1,
         };
         // A window holds at least its node's own items.
@@ -359,12 +381,9 @@ impl<'a> Round<'a> {
             .unwrap_or(1);
         let widest = tau
             .iter()
-            .flat_map(|&v| {
-                let round = &round;
-                g.reads_of(v).iter().filter_map(move |r| {
-                    let oldest = round.asked(v, r).next()?;
-                    Some((round.end(v) - oldest / 64) as usize)
-                })
+            .filter_map(|&v| {
+                let oldest = round.oldest(v)?;
+                Some((round.end(v) - oldest / 64) as usize)
             })
             .max()
             .unwrap_or(1);
@@ -377,29 +396,25 @@ impl<'a> Round<'a> {
         (self.first[v as usize] + self.g.writes_of(v).len() as u32).div_ceil(64)
     }
 
-    /// The write items that read `r` of node `v` asks about, ascending:
-    /// those of its key after the write it returned (all, for the initial
-    /// value) and before `v`.
-    fn asked(&self, v: u32, r: &ReadItem) -> impl Iterator<Item = u32> + '_ {
-        let after = match (r.key_idx, r.src) {
-            (Some(_), Src::Init) => Some(0),
-            (Some(k), Src::Node(w1)) => self
-                .g
-                .writes_of(w1)
-                .iter()
-                .position(|x| x.key_idx == k)
-                .map(|i| self.first[w1 as usize] + i as u32 + 1),
-            _ => None,
-        };
-        let items: &[u32] = match (r.key_idx, after) {
-            (Some(k), Some(after)) => {
-                let items = &self.by_key[k as usize];
-                &items[items.partition_point(|&b| b < after)..]
-            }
-            _ => &[],
+    /// The write items that read item `i` of node `v` asks about,
+    /// ascending: those of its key after the write it returned (all, for the
+    /// initial value) and before `v`.
+    fn asked(&self, v: u32, i: usize) -> impl Iterator<Item = u32> + '_ {
+        let from = self.asked_from[i] as usize;
+        let items = match self.g.reads[i].key_idx {
+            Some(k) => self.by_key[k as usize].get(from..).unwrap_or_default(),
+            None => &[],
         };
         let before = self.first[v as usize];
         items.iter().copied().take_while(move |&b| b < before)
+    }
+
+    /// The oldest write item any read of `v` asks about.
+    fn oldest(&self, v: u32) -> Option<u32> {
+        self.g
+            .read_range(v)
+            .filter_map(|i| self.asked(v, i).next())
+            .min()
     }
 
     /// Adds to `conflicts` the CF edges that τ contradicts and returns how
@@ -428,15 +443,12 @@ impl<'a> Round<'a> {
                 }
             }
             // The oldest question, where a marking of the past would stop.
-            let lo = g
-                .reads_of(v)
-                .iter()
-                .filter_map(|r| self.asked(v, r).next())
-                .min()
+            let lo = self
+                .oldest(v)
                 .map_or(0, |b| self.place[self.writer[b as usize] as usize]);
             for i in g.read_range(v) {
                 let r = &g.reads[i];
-                for b in self.asked(v, r) {
+                for b in self.asked(v, i) {
                     let held = match b.checked_sub(base * 64) {
                         Some(o) => window[o as usize / 64] >> (o % 64) & 1 == 1,
                         None => search.reaches(&self.place, self.writer[b as usize], v, lo)?,
